@@ -1,0 +1,17 @@
+// The umbrella header: everything in mpq except the opt-in host-framework adapters (mpq/adapters/).
+#pragma once
+
+#include "mpq/config.hpp"
+
+#include "mpq/core/bits.hpp"
+#include "mpq/core/error.hpp"
+#include "mpq/core/math.hpp"
+
+#include "mpq/quant/quantizer_concepts.hpp"
+#include "mpq/quant/rounding.hpp"
+#include "mpq/quant/uniform.hpp"
+
+#include "mpq/packed/bitplane.hpp"
+#include "mpq/packed/interleaved.hpp"
+#include "mpq/packed/layout_concepts.hpp"
+#include "mpq/packed/view.hpp"
