@@ -15,3 +15,8 @@
 #include "mpq/packed/interleaved.hpp"
 #include "mpq/packed/layout_concepts.hpp"
 #include "mpq/packed/view.hpp"
+
+#include "mpq/kernel/checks.hpp"
+#include "mpq/kernel/epilogue.hpp"
+#include "mpq/kernel/overflow.hpp"
+#include "mpq/kernel/reference.hpp"
