@@ -2,7 +2,9 @@
 # One list per purpose, so each command installs only what it uses.
 
 MPQ_PKGS_BUILD="g++ cmake make ninja-build clang-14 libclang-rt-14-dev xtensor-dev libxsimd-dev xtl-dev doctest-dev libbenchmark-dev zlib1g-dev"
-MPQ_PKGS_TEST="${MPQ_PKGS_BUILD}"
+# Cortex-M4 cross build and its emulator (about 2.5 GB installed, most of it newlib's libstdc++).
+MPQ_PKGS_EMBEDDED="gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm"
+MPQ_PKGS_TEST="${MPQ_PKGS_BUILD} ${MPQ_PKGS_EMBEDDED}"
 MPQ_PKGS_MAIN="${MPQ_PKGS_BUILD}"
 
 # mpq_install_packages <pkg...>: apt-get install whatever is missing (no-op when all are present).
