@@ -6,6 +6,7 @@
 #include <span>
 
 #include "mpq/core/math.hpp"
+#include "mpq/packed/byte_order.hpp"
 #include "mpq/packed/layout_concepts.hpp"
 
 namespace mpq {
@@ -54,6 +55,46 @@ struct interleaved {
     std::uint32_t v = row[byte];
     if (shift + static_cast<unsigned>(bits) > 8) v |= static_cast<std::uint32_t>(row[byte + 1]) << 8;
     return (v >> shift) & ((std::uint32_t{1} << bits) - 1u);
+  }
+
+  // Bulk paths (the optional members of PackedLayout): 8 codes are exactly Bits bytes, so each
+  // group of 8 is assembled in a 64-bit word and stored with one little-endian write.
+
+  template <int Bits, class Int>
+  static void pack_cols(std::span<std::uint8_t> row, std::size_t padded_cols, std::size_t j0,
+                        std::span<const Int> codes) noexcept {
+    const std::size_t n = codes.size();
+    const std::size_t end = round_up(j0 + n, col_block(Bits));
+    MPQ_ASSERT(j0 % col_block(Bits) == 0 && end <= padded_cols && row.size() >= row_bytes(Bits, end));
+    (void)padded_cols;
+    std::uint8_t* out = row.data() + j0 / 8 * Bits;
+    std::size_t j = 0;
+    for (; j < n; j += 8, out += Bits) {
+      const std::size_t count = n - j < 8 ? n - j : 8;
+      const std::uint64_t x = detail::gather8<Bits>(codes.data() + j, count);
+      std::uint64_t w = 0;
+      for (int k = 0; k < 8; ++k) w |= ((x >> (8 * k)) & 0xFFu) << (k * Bits);
+      detail::store_le(out, w, Bits);
+    }
+    std::uint8_t* const stop = row.data() + end / 8 * Bits;
+    for (; out < stop; ++out) *out = 0;
+  }
+
+  template <int Bits, signedness S, class Int>
+  static void unpack_cols(std::span<const std::uint8_t> row, std::size_t padded_cols, std::size_t j0,
+                          std::span<Int> out) noexcept {
+    constexpr std::uint64_t mask = (std::uint64_t{1} << Bits) - 1u;
+    const std::size_t n = out.size();
+    MPQ_ASSERT(j0 % col_block(Bits) == 0 && j0 + n <= padded_cols);
+    (void)padded_cols;
+    const std::uint8_t* in = row.data() + j0 / 8 * Bits;
+    for (std::size_t j = 0; j < n; j += 8, in += Bits) {
+      const std::uint64_t w = detail::load_le(in, Bits);
+      const std::size_t count = n - j < 8 ? n - j : 8;
+      for (std::size_t k = 0; k < count; ++k)
+        out[j + k] = static_cast<Int>(
+            field_to_code(static_cast<std::uint32_t>((w >> (k * Bits)) & mask), Bits, S));
+    }
   }
 };
 

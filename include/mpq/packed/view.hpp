@@ -8,6 +8,7 @@
 
 #include "mpq/core/bits.hpp"
 #include "mpq/core/math.hpp"
+#include "mpq/packed/element_access.hpp"
 #include "mpq/packed/layout_concepts.hpp"
 
 namespace mpq {
@@ -52,6 +53,32 @@ struct basic_packed_view {
   {
     L::store(row_span(i), Bits, padded_cols, j, code_to_field(code, Bits));
   }
+
+  /// @brief Number of real codes, rows * cols.
+  constexpr std::size_t size() const noexcept { return rows * cols; }
+
+  using iterator = packed_iterator<Bits, S, L, Byte>;
+  /// @brief Code (i, j): a packed_reference (checked writes) for a writable view, the code otherwise.
+  constexpr typename iterator::reference operator()(std::size_t i, std::size_t j) const noexcept {
+    MPQ_ASSERT(i < rows && j < cols);
+    if constexpr (std::is_const_v<Byte>) {
+      return get(i, j);
+    } else {
+      return {row(i), L::row_bytes(Bits, padded_cols), padded_cols, j};
+    }
+  }
+  /// @brief Row-major over the real codes (padding skipped).
+  constexpr iterator begin() const noexcept { return {data, cols, padded_cols, row_stride, 0}; }
+  constexpr iterator end() const noexcept {
+    return {data, cols, padded_cols, row_stride, static_cast<std::ptrdiff_t>(size())};
+  }
+  /// @brief Rows [first, first + count) as a view of the same memory.
+  constexpr basic_packed_view row_range(std::size_t first, std::size_t count) const noexcept {
+    MPQ_ASSERT(first + count <= rows);
+    return {data + first * row_stride, count, cols, padded_cols, row_stride};
+  }
+  /// @brief Row i as a 1 x cols view.
+  constexpr basic_packed_view row_view(std::size_t i) const noexcept { return row_range(i, 1); }
 
   /// @brief The read-only view of the same memory.
   constexpr operator basic_packed_view<Bits, S, L, const std::uint8_t>() const noexcept  // NOLINT(implicit)
