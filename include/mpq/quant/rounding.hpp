@@ -1,22 +1,12 @@
-// Rounding policies (tags) and constexpr round-to-integral functions for float.
+// constexpr round-to-integral for float under a rounding policy (the tags live in policies.hpp).
 #pragma once
 
 #include <cstdint>
 #include <type_traits>
 
+#include "mpq/quant/policies.hpp"
+
 namespace mpq {
-
-/// @brief Ties go to the even neighbour (IEEE default; PyTorch's torch.round / nearbyint).
-struct round_half_even {
-  static constexpr const char* name = "half_even";
-};
-/// @brief Ties go away from zero (C's std::round; Sony's nnabla F.round in Uhlich et al.).
-struct round_half_away {
-  static constexpr const char* name = "half_away";
-};
-
-template <class R>
-concept RoundingPolicy = requires { R::name; };
 
 namespace detail {
 // |x| >= 2^23 is already integral in float, and NaN/Inf are returned unchanged.

@@ -9,6 +9,7 @@
 #include "mpq/core/bits.hpp"
 #include "mpq/core/error.hpp"
 #include "mpq/core/math.hpp"
+#include "mpq/quant/affine.hpp"
 #include "mpq/quant/quantizer_concepts.hpp"
 #include "mpq/quant/rounding.hpp"
 
@@ -69,6 +70,36 @@ class uniform_quantizer {
     return q;
   }
 
+  /// @brief The quantizer whose full code range covers [lo, hi] (e.g. a calibrated range):
+  /// signed codes: zero point 0 and the smallest step that represents both lo and hi without
+  /// clipping, max(-lo / -code_min, hi / code_max) (max|x| / (2^(B-1)-1) for a symmetric range);
+  /// unsigned codes: the range is widened to contain 0, step = (hi - lo) / (2^B - 1) and the zero
+  /// point is the code of 0.0. Errors: non-finite bounds, lo > hi, or a range of width 0.
+  static expected<uniform_quantizer> try_from_range(float lo, float hi) noexcept {
+    if (!is_finite(lo) || !is_finite(hi) || lo > hi)
+      return status::failure(is_finite(lo) && is_finite(hi) ? errc::invalid_argument : errc::not_finite,
+                             "uniform_quantizer: range [%g, %g]: the bounds must be finite with lo <= hi",
+                             static_cast<double>(lo), static_cast<double>(hi));
+    double step = 0.0;
+    std::int32_t zp = 0;
+    if constexpr (traits::is_signed) {
+      step = static_cast<double>(-lo) / -static_cast<double>(traits::min);
+      if (traits::max > 0 && static_cast<double>(hi) / traits::max > step) step = static_cast<double>(hi) / traits::max;
+    } else {
+      const double l = lo < 0.0f ? lo : 0.0, h = hi > 0.0f ? hi : 0.0;
+      step = (h - l) / static_cast<double>(traits::max);
+      if (step > 0.0) zp = static_cast<std::int32_t>(round_integral<Rounding>(static_cast<float>(-l / step)));
+      zp = zp > traits::max ? traits::max : zp;
+    }
+    const float step_f = static_cast<float>(step);
+    if (!(step_f > 0.0f))
+      return status::failure(errc::invalid_argument,
+                             "uniform_quantizer: range [%g, %g]: gives step %g; the step must be > 0 (the range "
+                             "must extend to the side the %s codes represent)",
+                             static_cast<double>(lo), static_cast<double>(hi), step, to_string(S));
+    return try_make(step_f, zp);
+  }
+
   /// @brief Validation used by the constructor and try_make.
   static status check(float step, std::int32_t zero_point, std::int32_t lo, std::int32_t hi) noexcept {
     if (!(step > 0.0f) || !is_finite(step))
@@ -79,11 +110,13 @@ class uniform_quantizer {
       return status::failure(errc::invalid_argument,
                              "uniform_quantizer: code range [%d, %d]: must satisfy %d <= lo <= hi <= %d "
                              "for %d-bit %s codes",
-                             lo, hi, traits::min, traits::max, Bits, to_string(S));
+                             static_cast<int>(lo), static_cast<int>(hi), static_cast<int>(traits::min),
+                             static_cast<int>(traits::max), Bits, to_string(S));
     if (zero_point < traits::min || zero_point > traits::max)
       return status::failure(errc::invalid_argument,
                              "uniform_quantizer: zero_point = %d: must lie in [%d, %d] for %d-bit %s codes",
-                             zero_point, traits::min, traits::max, Bits, to_string(S));
+                             static_cast<int>(zero_point), static_cast<int>(traits::min),
+                             static_cast<int>(traits::max), Bits, to_string(S));
     return {};
   }
 
@@ -104,20 +137,14 @@ class uniform_quantizer {
   constexpr float min_value() const noexcept { return dequantize(lo_); }
   constexpr float max_value() const noexcept { return dequantize(hi_); }
 
-  constexpr std::int32_t quantize(float x) const noexcept {
-    const float r = round_integral<Rounding>(x * inv_step_);
-    // Clamp in float before converting: out-of-range floats (and Inf) must not reach the cast.
-    const float lo_f = static_cast<float>(lo_ - zero_point_);
-    const float hi_f = static_cast<float>(hi_ - zero_point_);
-    if (is_nan(r)) return clamp_code(zero_point_);
-    if (r <= lo_f) return lo_;
-    if (r >= hi_f) return hi_;
-    return static_cast<std::int32_t>(r) + zero_point_;
+  /// @brief The arithmetic as an affine_form (reciprocal multiply; code_add = zero point).
+  constexpr affine_form<Rounding> affine() const noexcept {
+    return {step_, inv_step_, 0.0f, zero_point_, lo_, hi_, -static_cast<float>(zero_point_), false};
   }
 
-  constexpr float dequantize(std::int32_t code) const noexcept {
-    return step_ * static_cast<float>(code - zero_point_);
-  }
+  constexpr std::int32_t quantize(float x) const noexcept { return affine().quantize(x); }
+
+  constexpr float dequantize(std::int32_t code) const noexcept { return affine().dequantize(code); }
 
   constexpr float fake_quantize(float x) const noexcept { return dequantize(quantize(x)); }
   constexpr float operator()(float x) const noexcept { return fake_quantize(x); }
@@ -125,8 +152,6 @@ class uniform_quantizer {
   friend constexpr bool operator==(const uniform_quantizer&, const uniform_quantizer&) = default;
 
  private:
-  constexpr std::int32_t clamp_code(std::int32_t c) const noexcept { return c < lo_ ? lo_ : (c > hi_ ? hi_ : c); }
-
   float step_ = 1.0f;
   float inv_step_ = 1.0f;
   std::int32_t zero_point_ = 0;
