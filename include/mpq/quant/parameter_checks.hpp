@@ -2,6 +2,8 @@
 // inside [lo, hi], and the message names the quantizer, the parameter, its value and the rule.
 #pragma once
 
+#include <array>
+
 #include "mpq/core/error.hpp"
 #include "mpq/core/math.hpp"
 
@@ -46,5 +48,32 @@ inline status check_bits_bounds(const char* who, float lo, float hi, float min_b
 
 /// The value of v clipped to [lo, hi]; NaN passes through (so a later check reports it).
 constexpr float clip_keep_nan(float v, float lo, float hi) noexcept { return v < lo ? lo : (v > hi ? hi : v); }
+
+// Sony's projection after an optimizer step (train_resnet.py clip_quant_vals, algorithms.md §2b):
+// a parameter is clipped to [min + 1e-5, max - 1e-5] of its bounds.
+inline constexpr float sony_margin = 1e-5f;
+constexpr float sony_clip(float v, float lo, float hi) noexcept {
+  return clip_keep_nan(v, lo + sony_margin, hi - sony_margin);
+}
+
+// The same for an ordered pair (small, large) such as (d, q_max) or (q_min, q_max): first
+// small <- min(small, large - 1e-5) and large <- max(small + 1e-5, large), then each is clipped to
+// its bounds; if the bounds overlap so that large < small, large is raised to small. NaN stays.
+inline std::array<float, 2> sony_project_ordered(std::array<float, 2> t, float small_lo, float small_hi,
+                                                 float large_lo, float large_hi) noexcept {
+  if (is_nan(t[0]) || is_nan(t[1])) return t;
+  const float small = t[0] < t[1] - sony_margin ? t[0] : t[1] - sony_margin;
+  const float large = t[0] + sony_margin > t[1] ? t[0] + sony_margin : t[1];
+  t[0] = sony_clip(small, small_lo, small_hi);
+  t[1] = sony_clip(large, large_lo, large_hi);
+  if (t[1] < t[0]) t[1] = t[0];
+  return t;
+}
+
+// Sony's gradient clipping under an active memory constraint: every gradient to [-m, m].
+inline std::array<float, 2> clip_each(std::array<float, 2> g, float m) noexcept {
+  for (float& v : g) v = clip_keep_nan(v, -m, m);
+  return g;
+}
 
 }  // namespace mpq::detail

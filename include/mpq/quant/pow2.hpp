@@ -171,22 +171,12 @@ class pow2_quantizer : public detail::differentiable_ops<pow2_quantizer<P, R, G>
   /// @brief Sony's projection (train_resnet.py clip_quant_vals): P3 first enforces q_min < q_max
   /// with the 1e-5 margins, then each parameter is clipped to [min + 1e-5, max - 1e-5] of its bounds.
   std::array<float, 2> project(std::array<float, 2> theta) const noexcept {
-    constexpr float eps = 1e-5f;
     const auto& bd = bounds_;
-    if (is_nan(theta[0]) || is_nan(theta[1])) return theta;
-    if constexpr (std::same_as<P, pow2_p3>) {
-      const float lo = theta[0] < theta[1] - eps ? theta[0] : theta[1] - eps;
-      const float hi = theta[0] + eps > theta[1] ? theta[0] + eps : theta[1];
-      theta[0] = detail::clip_keep_nan(lo, bd.q_min_min + eps, bd.q_min_max - eps);
-      theta[1] = detail::clip_keep_nan(hi, bd.q_max_min + eps, bd.q_max_max - eps);
-      if (theta[1] < theta[0]) theta[1] = theta[0];
-    } else {
-      theta[0] = detail::clip_keep_nan(theta[0], bd.b_min + eps, bd.b_max - eps);
-      if constexpr (std::same_as<P, pow2_p1>)
-        theta[1] = detail::clip_keep_nan(theta[1], bd.q_max_min + eps, bd.q_max_max - eps);
-      else
-        theta[1] = detail::clip_keep_nan(theta[1], bd.q_min_min + eps, bd.q_min_max - eps);
-    }
+    if constexpr (std::same_as<P, pow2_p3>)
+      return detail::sony_project_ordered(theta, bd.q_min_min, bd.q_min_max, bd.q_max_min, bd.q_max_max);
+    theta[0] = detail::sony_clip(theta[0], bd.b_min, bd.b_max);
+    if constexpr (std::same_as<P, pow2_p1>) theta[1] = detail::sony_clip(theta[1], bd.q_max_min, bd.q_max_max);
+    else theta[1] = detail::sony_clip(theta[1], bd.q_min_min, bd.q_min_max);
     return theta;
   }
 
@@ -194,9 +184,7 @@ class pow2_quantizer : public detail::differentiable_ops<pow2_quantizer<P, R, G>
   std::array<float, 2> clip_gradients(std::array<float, 2> grad) const noexcept
     requires std::same_as<P, pow2_p3>
   {
-    const float m = theta_[0];
-    for (float& g : grad) g = detail::clip_keep_nan(g, -m, m);
-    return grad;
+    return detail::clip_each(grad, theta_[0]);
   }
 
   const pow2_bounds& bounds() const noexcept { return bounds_; }

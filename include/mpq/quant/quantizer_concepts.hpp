@@ -79,9 +79,19 @@ struct quant_gradient {
   std::array<float, N> dparams{};   ///< ∂Q/∂θ_k w.r.t. the raw parameters, before gradient_scale
 };
 
-/// @brief Q declares how many learnable parameters it has, as a constant expression.
+namespace detail {
+// A static data member of type const std::size_t (a non-static member would make the constant
+// expression below a hard error instead of a false concept).
 template <class Q>
-concept HasParameterCount = requires {
+concept static_size_member_parameter_count = requires {
+  { &Q::parameter_count } -> std::same_as<const std::size_t*>;
+};
+}  // namespace detail
+
+/// @brief Q declares how many learnable parameters it has: a static constexpr std::size_t
+/// Q::parameter_count.
+template <class Q>
+concept HasParameterCount = detail::static_size_member_parameter_count<Q> && requires {
   typename std::integral_constant<std::size_t, Q::parameter_count>;
 };
 

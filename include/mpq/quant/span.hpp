@@ -115,7 +115,8 @@ status check_code_type(const Q& q) noexcept {
   if (q.code_min() >= std::numeric_limits<C>::min() && q.code_max() <= std::numeric_limits<C>::max()) return {};
   return status::failure(errc::invalid_argument,
                          "quantize: the codes of this %d-bit quantizer span [%d, %d], which does not fit %s",
-                         static_cast<int>(q.bits()), q.code_min(), q.code_max(), detail::code_type_name<C>());
+                         static_cast<int>(q.bits()), static_cast<int>(q.code_min()), static_cast<int>(q.code_max()),
+                         detail::code_type_name<C>());
 }
 
 /// @brief codes[i] = q.quantize(x[i]). Checked: sizes must match and q's codes must fit C.

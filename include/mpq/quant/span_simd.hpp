@@ -50,6 +50,12 @@ struct affine_batch {
   }
 };
 
+// dst[k] = src[k] for k < N, narrowing int32 codes that are known to fit C.
+template <std::size_t N, class C>
+inline void narrow(const std::int32_t* MPQ_RESTRICT src, C* MPQ_RESTRICT dst) noexcept {
+  for (std::size_t k = 0; k < N; ++k) dst[k] = static_cast<C>(src[k]);
+}
+
 template <class F>
 void with_affine_batch(const auto& form, F&& f) {
   using R = typename std::remove_cvref_t<decltype(form)>::rounding;
@@ -72,14 +78,23 @@ status try_quantize(const Q& q, std::span<const float> x, std::span<C> codes) no
     constexpr std::size_t lanes = xsimd::batch<float>::size;
     const std::size_t n = x.size(), body = n - n % lanes;
     detail::with_affine_batch(form, [&](const auto& kernel) {
-      alignas(64) std::int32_t wide[lanes];
-      for (std::size_t i = 0; i < body; i += lanes) {
-        const auto c = kernel.code(xsimd::batch<float>::load_unaligned(x.data() + i));
-        if constexpr (std::is_same_v<C, std::int32_t>) {
-          c.store_unaligned(codes.data() + i);
-        } else {
-          c.store_aligned(wide);  // then narrow: the compiler turns this fixed-size copy into packs
-          for (std::size_t k = 0; k < lanes; ++k) codes[i + k] = static_cast<C>(wide[k]);
+      if constexpr (std::is_same_v<C, std::int32_t>) {
+        for (std::size_t i = 0; i < body; i += lanes)
+          kernel.code(xsimd::batch<float>::load_unaligned(x.data() + i)).store_unaligned(codes.data() + i);
+      } else {
+        // xsimd 8.1 has no narrowing conversion: codes go through an L1-resident int32 block, which a
+        // plain fixed-length loop narrows (compilers emit packs/shuffles for it, not per-lane moves).
+        constexpr std::size_t block = 256;
+        alignas(64) std::int32_t wide[block];
+        std::size_t i = 0;
+        for (; i + block <= body; i += block) {
+          for (std::size_t k = 0; k < block; k += lanes)
+            kernel.code(xsimd::batch<float>::load_unaligned(x.data() + i + k)).store_aligned(wide + k);
+          detail::narrow<block>(wide, codes.data() + i);
+        }
+        for (; i < body; i += lanes) {
+          kernel.code(xsimd::batch<float>::load_unaligned(x.data() + i)).store_aligned(wide);
+          detail::narrow<lanes>(wide, codes.data() + i);
         }
       }
     });

@@ -175,22 +175,12 @@ class step_range_quantizer : public detail::differentiable_ops<step_range_quanti
   /// clipped to [min + 1e-5, max - 1e-5] of its bounds. Any finite θ comes back valid; NaN stays NaN
   /// (so try_set_parameters reports it instead of hiding a diverged run).
   std::array<float, 2> project(std::array<float, 2> theta) const noexcept {
-    constexpr float eps = 1e-5f;
     const auto& bd = bounds_;
-    if (is_nan(theta[0]) || is_nan(theta[1])) return theta;
-    if constexpr (std::same_as<P, uhlich_u3>) {
-      const float d = theta[0] < theta[1] - eps ? theta[0] : theta[1] - eps;
-      const float q = theta[0] + eps > theta[1] ? theta[0] + eps : theta[1];
-      theta[0] = detail::clip_keep_nan(d, bd.d_min + eps, bd.d_max - eps);
-      theta[1] = detail::clip_keep_nan(q, bd.q_max_min + eps, bd.q_max_max - eps);
-      if (theta[1] < theta[0]) theta[1] = theta[0];
-    } else {
-      theta[0] = detail::clip_keep_nan(theta[0], bd.b_min + eps, bd.b_max - eps);
-      if constexpr (std::same_as<P, uhlich_u1>)
-        theta[1] = detail::clip_keep_nan(theta[1], bd.d_min + eps, bd.d_max - eps);
-      else
-        theta[1] = detail::clip_keep_nan(theta[1], bd.q_max_min + eps, bd.q_max_max - eps);
-    }
+    if constexpr (std::same_as<P, uhlich_u3>)
+      return detail::sony_project_ordered(theta, bd.d_min, bd.d_max, bd.q_max_min, bd.q_max_max);
+    theta[0] = detail::sony_clip(theta[0], bd.b_min, bd.b_max);
+    if constexpr (std::same_as<P, uhlich_u1>) theta[1] = detail::sony_clip(theta[1], bd.d_min, bd.d_max);
+    else theta[1] = detail::sony_clip(theta[1], bd.q_max_min, bd.q_max_max);
     return theta;
   }
 
@@ -199,9 +189,7 @@ class step_range_quantizer : public detail::differentiable_ops<step_range_quanti
   std::array<float, 2> clip_gradients(std::array<float, 2> grad) const noexcept
     requires std::same_as<P, uhlich_u3>
   {
-    const float d = theta_[0];
-    for (float& g : grad) g = detail::clip_keep_nan(g, -d, d);
-    return grad;
+    return detail::clip_each(grad, theta_[0]);
   }
 
   const step_range_bounds& bounds() const noexcept { return bounds_; }
