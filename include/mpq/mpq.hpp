@@ -26,8 +26,10 @@
 
 #include "mpq/packed/array.hpp"
 #include "mpq/packed/bitplane.hpp"
+#include "mpq/packed/file_format.hpp"
 #include "mpq/packed/interleaved.hpp"
 #include "mpq/packed/layout_concepts.hpp"
+#include "mpq/packed/model.hpp"
 #include "mpq/packed/pack.hpp"
 #include "mpq/packed/row_codec.hpp"
 #include "mpq/packed/strided_block.hpp"
