@@ -1,0 +1,159 @@
+// AVX2 lookup-table kernels (T-MAC's idea, Wei et al. 2024): vpshufb looks up 16-entry tables of
+// activation subset sums with the weights' bit-plane nibbles, 32 weight rows per instruction.
+#pragma once
+
+#if defined(__AVX2__)
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "mpq/arch/isa.hpp"
+#include "mpq/config.hpp"
+#include "mpq/kernel/microkernel_args.hpp"
+#include "mpq/kernel/row_tiles.hpp"
+
+namespace mpq::kernel {
+
+namespace detail_avx2 {
+
+/// The exact-arithmetic schedule of the LUT kernel for W-bit weights, A-bit activations a_u.
+///
+/// A table entry sums up to 4 activations: with A <= 4 one table of a_u (entries <= 4 (2^A - 1) <= 60),
+/// with A > 4 two, of the low nibbles (<= 60) and of the high parts (<= 4 (2^(A-4) - 1)), so every
+/// entry is a byte. Lookups of `groups` groups are summed in uint8 (<= 255), then a vpmaddubsw
+/// weights each plane p by c_p = 2^p (c_(W-1) = -2^(W-1)) and pairs it with another byte sum:
+///   lohi mode (two tables, W <= 4): (low-table sum, high-table sum) x (c_p, 16 c_p)
+///   plane mode: (plane p, plane p+1) x (c_p, c_(p+1)), per table (high ones scaled by 16 in int32)
+/// int16 sums take `flushes` such steps before widening to int32. Everything is derived below from
+/// the byte and int16 bounds; no step can saturate.
+template <int W, int A>
+struct lut_plan {
+  static constexpr int tables = A <= 4 ? 1 : 2;
+  static constexpr int tmax_lo = 4 * ((1 << (A <= 4 ? A : 4)) - 1);
+  static constexpr int tmax_hi = A <= 4 ? 0 : 4 * ((1 << (A - 4)) - 1);
+  static constexpr bool lohi = tables == 2 && W <= 4;
+  static constexpr int sum_c = (1 << W) - 1;  // sum over planes of |c_p|
+  static constexpr int per_group_int16 = lohi ? (tmax_lo + 16 * tmax_hi) * sum_c : tmax_lo * sum_c;
+  static constexpr int groups_u8 = 255 / tmax_lo;
+  static constexpr int groups_i16 = 32767 / per_group_int16;
+  static constexpr int groups_raw = groups_u8 < groups_i16 ? groups_u8 : groups_i16;
+  static constexpr int groups = (groups_raw > 64 ? 64 : groups_raw) / 2 * 2;  // a chunk is 2 groups
+  static_assert(groups >= 2, "mpq: a LUT flush must cover at least one chunk");
+  static constexpr int chunks_per_flush = groups / 2;
+  static constexpr int flushes = 32767 / (groups * per_group_int16);
+  static_assert(flushes >= 1);
+  static constexpr int table_bytes = 16 * tables;
+  static constexpr int coefficient(int p) noexcept { return p == W - 1 ? -(1 << p) : (1 << p); }
+};
+
+/// The vpmaddubsw multiplier pairing byte sums x (even byte) and y (odd byte) with weights cx, cy.
+MPQ_ALWAYS_INLINE __m256i pair_multiplier(int cx, int cy) noexcept {
+  return _mm256_set1_epi16(static_cast<short>((static_cast<unsigned>(static_cast<std::uint8_t>(cy)) << 8) |
+                                              static_cast<std::uint8_t>(cx)));
+}
+
+MPQ_ALWAYS_INLINE __m256i broadcast_table(const std::uint8_t* p) noexcept {
+  return _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+}  // namespace detail_avx2
+
+/// @brief Activation rows per gemm register block of the AVX2 LUT kernel.
+template <int W, int A, class Arch>
+constexpr int lut_rows_per_block(Arch, arch::requires_arch<arch::avx2>) noexcept {
+  constexpr int live = W * detail_avx2::lut_plan<W, A>::tables;  // uint8 sums per activation row
+  constexpr int mr = 8 / live;
+  return mr < 1 ? 1 : (mr > 4 ? 4 : mr);
+}
+
+/// @brief avx2_lut_w{W}a{A}: S for the 32 rows of one tile and MR activation rows (lut_block_args).
+template <int W, int A, int MR, class Arch>
+void lut_block(const lut_block_args& g, Arch, arch::requires_arch<arch::avx2>) noexcept {
+  using plan = detail_avx2::lut_plan<W, A>;
+  constexpr int T = plan::tables;
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+
+  // uint8 sums: [m][table][plane]; int16 sums: [m][table or 0][half]; int32: [m][4 x 8 rows].
+  __m256i sum8[MR][T][W];
+  __m256i sum16[MR][plan::lohi ? 1 : T][2];
+  alignas(32) std::int32_t acc32[MR][32] = {};
+  for (int m = 0; m < MR; ++m)
+    for (int t = 0; t < (plan::lohi ? 1 : T); ++t) sum16[m][t][0] = sum16[m][t][1] = _mm256_setzero_si256();
+
+  int chunk_in_flush = 0, flush_in_widen = 0;
+  for (std::size_t c = 0; c < g.chunks; ++c) {
+    if (chunk_in_flush == 0)
+      for (int m = 0; m < MR; ++m)
+        for (int t = 0; t < T; ++t)
+          for (int p = 0; p < W; ++p) sum8[m][t][p] = _mm256_setzero_si256();
+    const std::uint8_t* planes = g.tile + c * W * row_tiles::tile_rows;
+    for (int p = 0; p < W; ++p) {
+      const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(planes + p * row_tiles::tile_rows));
+      const __m256i i0 = _mm256_and_si256(v, low4);
+      const __m256i i1 = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+      for (int m = 0; m < MR; ++m) {
+        const std::uint8_t* tab = g.tables + m * g.table_stride + 2 * c * plan::table_bytes;
+        for (int t = 0; t < T; ++t) {
+          const __m256i t0 = detail_avx2::broadcast_table(tab + 16 * t);
+          const __m256i t1 = detail_avx2::broadcast_table(tab + plan::table_bytes + 16 * t);
+          sum8[m][t][p] = _mm256_add_epi8(sum8[m][t][p], _mm256_add_epi8(_mm256_shuffle_epi8(t0, i0),
+                                                                         _mm256_shuffle_epi8(t1, i1)));
+        }
+      }
+    }
+    if (++chunk_in_flush < plan::chunks_per_flush && c + 1 < g.chunks) continue;
+    chunk_in_flush = 0;
+    // Flush: weight the planes and pair byte sums into int16 with vpmaddubsw.
+    for (int m = 0; m < MR; ++m) {
+      if constexpr (plan::lohi) {
+        for (int p = 0; p < W; ++p) {
+          const __m256i mul = detail_avx2::pair_multiplier(plan::coefficient(p), 16 * plan::coefficient(p));
+          sum16[m][0][0] = _mm256_add_epi16(
+              sum16[m][0][0], _mm256_maddubs_epi16(_mm256_unpacklo_epi8(sum8[m][0][p], sum8[m][1][p]), mul));
+          sum16[m][0][1] = _mm256_add_epi16(
+              sum16[m][0][1], _mm256_maddubs_epi16(_mm256_unpackhi_epi8(sum8[m][0][p], sum8[m][1][p]), mul));
+        }
+      } else {
+        for (int t = 0; t < T; ++t)
+          for (int p = 0; p < W; p += 2) {
+            const bool pair = p + 1 < W;
+            const __m256i y = pair ? sum8[m][t][p + 1] : _mm256_setzero_si256();
+            const __m256i mul = detail_avx2::pair_multiplier(plan::coefficient(p), pair ? plan::coefficient(p + 1) : 0);
+            sum16[m][t][0] = _mm256_add_epi16(sum16[m][t][0],
+                                              _mm256_maddubs_epi16(_mm256_unpacklo_epi8(sum8[m][t][p], y), mul));
+            sum16[m][t][1] = _mm256_add_epi16(sum16[m][t][1],
+                                              _mm256_maddubs_epi16(_mm256_unpackhi_epi8(sum8[m][t][p], y), mul));
+          }
+      }
+    }
+    if (++flush_in_widen < plan::flushes && c + 1 < g.chunks) continue;
+    flush_in_widen = 0;
+    // Widen: int16 lanes of half h hold rows 8h .. 8h+7 (low 128 bits) and 16+8h .. 23+8h (high).
+    for (int m = 0; m < MR; ++m)
+      for (int t = 0; t < (plan::lohi ? 1 : T); ++t) {
+        for (int h = 0; h < 2; ++h) {
+          __m256i lo = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(sum16[m][t][h]));
+          __m256i hi = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(sum16[m][t][h], 1));
+          if (!plan::lohi && t == 1) {
+            lo = _mm256_slli_epi32(lo, 4);
+            hi = _mm256_slli_epi32(hi, 4);
+          }
+          std::int32_t* r0 = acc32[m] + 8 * h;
+          std::int32_t* r1 = acc32[m] + 16 + 8 * h;
+          _mm256_store_si256(reinterpret_cast<__m256i*>(r0),
+                             _mm256_add_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(r0)), lo));
+          _mm256_store_si256(reinterpret_cast<__m256i*>(r1),
+                             _mm256_add_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(r1)), hi));
+          sum16[m][t][h] = _mm256_setzero_si256();
+        }
+      }
+  }
+  for (int m = 0; m < MR; ++m)
+    for (int r = 0; r < 32; ++r) g.s[m * g.lds + static_cast<std::size_t>(r)] = acc32[m][r];
+}
+
+}  // namespace mpq::kernel
+
+#endif  // __AVX2__

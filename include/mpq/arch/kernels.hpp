@@ -1,0 +1,12 @@
+// The ordered aggregator of mpq's per-ISA kernels: the portable ones first, then each ISA's own
+// (each guarded by its ISA macros, so on other targets they compile to nothing).
+#pragma once
+
+#include "mpq/arch/isa.hpp"
+
+#include "mpq/arch/common/bitserial.hpp"
+#include "mpq/arch/common/lut.hpp"
+#include "mpq/arch/common/unpack_dot.hpp"
+
+#include "mpq/arch/avx2/lut.hpp"
+#include "mpq/arch/avx2/unpack_dot.hpp"

@@ -1,0 +1,327 @@
+// The gemm driver every arch shares: prepares activations for the weights' algorithm, cuts the output
+// channels into tasks and register blocks, calls the arch's micro-kernels, applies the epilogue.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include "mpq/core/bits.hpp"
+#include "mpq/core/math.hpp"
+#include "mpq/kernel/algorithm.hpp"
+#include "mpq/kernel/epilogue.hpp"
+#include "mpq/kernel/executor.hpp"
+#include "mpq/kernel/microkernel_args.hpp"
+#include "mpq/kernel/operands.hpp"
+#include "mpq/kernel/packed_weights.hpp"
+#include "mpq/kernel/row_tiles.hpp"
+
+namespace mpq::kernel {
+
+namespace detail {
+
+/// Activations in the form one algorithm reads (a_u = a + offset, zero past K), and their sums.
+struct prepared_activations {
+  aligned_buffer storage;
+  const std::uint8_t* data = nullptr;
+  std::size_t stride = 0;             ///< bytes between rows (bitserial: 64-bit words)
+  std::vector<std::int32_t> sums_u;   ///< sum_k a_u[m][k] over the real K
+  std::int32_t offset = 0;            ///< a_u = a + offset: 2^(A-1) for signed activations, else 0
+};
+
+/// Template on Arch so every runtime-dispatch translation unit has its own copy (no ODR mixing).
+template <class Arch>
+prepared_activations prepare_unpack(const decoded_activations& a, std::size_t padded_cols, bool int16) {
+  prepared_activations p;
+  p.offset = a.offset;
+  const std::size_t elem = int16 ? 2 : 1;
+  p.stride = round_up(padded_cols * elem, kernel_alignment);
+  p.storage = allocate_zeroed(a.rows * p.stride);
+  p.data = p.storage.get();
+  p.sums_u.resize(a.rows);
+  for (std::size_t m = 0; m < a.rows; ++m) {
+    const std::uint8_t* src = a.codes + m * a.stride;
+    std::uint8_t* dst = p.storage.get() + m * p.stride;
+    if (int16) {
+      auto* d16 = reinterpret_cast<std::int16_t*>(dst);
+      for (std::size_t k = 0; k < a.cols; ++k) d16[k] = static_cast<std::int16_t>(src[k]);
+    } else {
+      for (std::size_t k = 0; k < a.cols; ++k) dst[k] = src[k];
+    }
+    p.sums_u[m] = a.sums[m] + static_cast<std::int32_t>(a.cols) * p.offset;
+  }
+  return p;
+}
+
+/// Per group of 4 codes, the 16 subset sums of a_u (A <= 4), or of a_u's low nibbles then of its high
+/// parts (A > 4): entry i = sum of the codes whose bit is set in i (row_tiles' nibble order).
+template <class Arch>
+prepared_activations prepare_lut(const decoded_activations& a, std::size_t padded_cols) {
+  prepared_activations p;
+  p.offset = a.offset;
+  const int tables = a.bits <= 4 ? 1 : 2;
+  const std::size_t groups = padded_cols / 4;
+  p.stride = round_up(groups * 16 * static_cast<std::size_t>(tables), kernel_alignment);
+  p.storage = allocate_zeroed(a.rows * p.stride);
+  p.data = p.storage.get();
+  p.sums_u.resize(a.rows);
+  for (std::size_t m = 0; m < a.rows; ++m) {
+    const std::uint8_t* src = a.codes + m * a.stride;
+    std::uint8_t* dst = p.storage.get() + m * p.stride;
+    for (std::size_t g = 0; g * 4 < a.cols; ++g) {
+      unsigned x[2][4] = {};
+      for (std::size_t i = 0; i < 4 && 4 * g + i < a.cols; ++i) {
+        const unsigned u = src[4 * g + i];
+        x[0][i] = tables == 1 ? u : (u & 15u);
+        x[1][i] = u >> 4;
+      }
+      for (int t = 0; t < tables; ++t) {
+        std::uint8_t* tab = dst + g * 16 * static_cast<std::size_t>(tables) + 16 * static_cast<std::size_t>(t);
+        tab[0] = 0;
+        for (unsigned idx = 1; idx < 16; ++idx) {
+          const auto low = static_cast<unsigned>(std::countr_zero(idx));
+          tab[idx] = static_cast<std::uint8_t>(tab[idx & (idx - 1)] + x[t][low]);
+        }
+      }
+    }
+    p.sums_u[m] = a.sums[m] + static_cast<std::int32_t>(a.cols) * p.offset;
+  }
+  return p;
+}
+
+/// A bit-planes of a_u per row, each padded_cols / 64 words (bit i of word w = code 64 w + i).
+template <class Arch>
+prepared_activations prepare_bitserial(const decoded_activations& a, std::size_t padded_cols) {
+  prepared_activations p;
+  p.offset = a.offset;
+  const std::size_t words = padded_cols / 64;
+  p.stride = round_up(words * static_cast<std::size_t>(a.bits), 8);  // in words
+  p.storage = allocate_zeroed(a.rows * p.stride * 8);
+  p.data = p.storage.get();
+  p.sums_u.resize(a.rows);
+  auto* planes = reinterpret_cast<std::uint64_t*>(p.storage.get());
+  for (std::size_t m = 0; m < a.rows; ++m) {
+    const std::uint8_t* src = a.codes + m * a.stride;
+    std::uint64_t* row = planes + m * p.stride;
+    for (std::size_t k = 0; k < a.cols; ++k) {
+      const std::uint64_t u = src[k];
+      for (int j = 0; j < a.bits; ++j)
+        row[static_cast<std::size_t>(j) * words + k / 64] |= ((u >> j) & 1u) << (k % 64);
+    }
+    p.sums_u[m] = a.sums[m] + static_cast<std::int32_t>(a.cols) * p.offset;
+  }
+  return p;
+}
+
+/// Everything the epilogue of one call needs besides the block's sums.
+struct epilogue_context {
+  const packed_weights* w = nullptr;
+  const decoded_activations* a = nullptr;
+  const prepared_activations* pa = nullptr;
+  const output_spec* out = nullptr;
+  std::int32_t weight_offset = 0;  ///< the kernel summed (w + weight_offset) * a_u
+  doubled_offsets user{};          ///< the dequantization's code offsets, doubled
+};
+
+/// Row m, columns [n0, n0 + count) of the output from the kernel sums s[0 .. count): the exact
+/// accumulator acc = s - weight_offset * sum a_u - activation_offset * sum w (int32 arithmetic wraps,
+/// and acc itself fits, so it is exact), then the epilogue of output_spec. codes: count ints of scratch.
+template <class Arch>
+void finish_row(const epilogue_context& e, std::size_t m, std::size_t n0, const std::int32_t* s, std::size_t count,
+                std::int32_t* scratch) noexcept {
+  const output_spec& out = *e.out;
+  const std::int32_t* sum_w = e.w->row_sums().data() + n0;
+  const std::uint32_t a_term = static_cast<std::uint32_t>(e.weight_offset) * static_cast<std::uint32_t>(e.pa->sums_u[m]);
+  const auto w_mul = static_cast<std::uint32_t>(e.pa->offset);
+  for (std::size_t i = 0; i < count; ++i)
+    scratch[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(s[i]) - a_term -
+                                           w_mul * static_cast<std::uint32_t>(sum_w[i]));
+  if (out.what == output_spec::kind::int32) {
+    std::int32_t* dst = out.acc + m * out.ldc + n0;
+    for (std::size_t i = 0; i < count; ++i) dst[i] = scratch[i];
+    return;
+  }
+  const dequantization& dq = *out.dq;
+  const std::size_t k = e.a->cols;
+  const std::int64_t sum_a = e.a->sums[m];
+  float* values = out.what == output_spec::kind::float32 ? out.values + m * out.ldc + n0 : nullptr;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::int64_t r4 = corrected_sum_x4(scratch[i], sum_w[i], sum_a, k, e.user);
+    const float v = dequantize_channel(dq, n0 + i, r4);
+    if (values)
+      values[i] = v;
+    else
+      scratch[i] = requantize_output(v, *out.rq);
+  }
+  if (!values) out.writer.write(out.writer.ctx, m, n0, scratch, count);
+}
+
+/// Output channels are cut into `unit`-aligned ranges, one task each (the executor's concurrency).
+template <class F>
+void for_each_task(const executor_ref& ex, std::size_t n, std::size_t unit, F&& f) {
+  const std::size_t units = ceil_div(n, unit);
+  const std::size_t tasks = std::max<std::size_t>(1, std::min(ex.concurrency(), units));
+  ex.parallel_for(tasks, [&](std::size_t t) {
+    const std::size_t b = units * t / tasks * unit, e = std::min(n, units * (t + 1) / tasks * unit);
+    if (b < e) f(b, e);
+  });
+}
+
+}  // namespace detail
+
+/// @brief The gemm of one bit pair on one arch: C[m][n] = epilogue(sum_k A[m][k] W[n][k]) for the
+/// weights' algorithm (DotKernel). Operands are validated by the front end.
+template <int W, int A, class Arch>
+struct gemm_kernel {
+  static constexpr int w_bits = W;
+  static constexpr int a_bits = A;
+  static constexpr const char* name() noexcept { return Arch::name(); }
+  using arch_type = Arch;
+
+  static void run(const packed_weights& w, const decoded_activations& a, const output_spec& out,
+                  const executor_ref& ex) {
+    MPQ_ASSERT(w.bits() == W && a.bits == A && w.cols() == a.cols);
+    switch (w.algorithm()) {
+      case algorithm::unpack_dot: return run_unpack(w, a, out, ex);
+      case algorithm::lut: return run_lut(w, a, out, ex);
+      case algorithm::bitserial: return run_bitserial(w, a, out, ex);
+    }
+  }
+
+ private:
+  static constexpr std::size_t chunk_cols = 128;  // output channels per block of the n loop
+
+  static detail::epilogue_context context(const packed_weights& w, const decoded_activations& a,
+                                          const detail::prepared_activations& pa, const output_spec& out,
+                                          std::int32_t weight_offset) noexcept {
+    detail::epilogue_context e{&w, &a, &pa, &out, weight_offset, {}};
+    if (out.what != output_spec::kind::int32) e.user = doubled(*out.dq);
+    return e;
+  }
+  static std::size_t task_unit(const output_spec& out) noexcept {
+    std::size_t unit = chunk_cols;
+    if (out.what == output_spec::kind::requantized) unit = std::lcm(unit, out.writer.block);
+    return unit;
+  }
+
+  static void run_unpack(const packed_weights& w, const decoded_activations& a, const output_spec& out,
+                         const executor_ref& ex) {
+    constexpr unpack_traits tr = unpack_dot_traits<W, A>(Arch{}, Arch{});
+    constexpr int MR = tr.mr, NR = tr.nr;
+    const detail::prepared_activations pa = detail::prepare_unpack<Arch>(a, w.padded_cols(), tr.int16_activations);
+    const detail::epilogue_context ctx = context(w, a, pa, out, tr.weight_offset);
+    const std::size_t unit = task_unit(out);
+    detail::for_each_task(ex, w.rows(), unit, [&](std::size_t nb, std::size_t ne) {
+      std::vector<std::int32_t> s(static_cast<std::size_t>(MR) * unit), scratch(unit);
+      for (std::size_t c0 = nb; c0 < ne; c0 += unit) {
+        const std::size_t cn = std::min(unit, ne - c0);
+        for (std::size_t m0 = 0; m0 < a.rows; m0 += MR) {
+          const std::size_t mr = std::min<std::size_t>(MR, a.rows - m0);
+          unpack_block_args g;
+          g.w_stride = w.stride();
+          g.a = pa.data + m0 * pa.stride;
+          g.a_stride = pa.stride;
+          g.padded_cols = w.padded_cols();
+          g.lds = unit;
+          for (std::size_t n = 0; n < cn;) {
+            g.w = w.data() + (c0 + n) * w.stride();
+            g.s = s.data() + n;
+            if (cn - n >= static_cast<std::size_t>(NR)) {
+              if (mr == static_cast<std::size_t>(MR))
+                unpack_dot_block<W, A, MR, NR>(g, Arch{}, Arch{});
+              else
+                for (std::size_t i = 0; i < mr; ++i) {
+                  unpack_block_args gi = g;
+                  gi.a = g.a + i * pa.stride;
+                  gi.s = g.s + i * unit;
+                  unpack_dot_block<W, A, 1, NR>(gi, Arch{}, Arch{});
+                }
+              n += NR;
+            } else {
+              for (std::size_t i = 0; i < mr; ++i) {
+                unpack_block_args gi = g;
+                gi.a = g.a + i * pa.stride;
+                gi.s = g.s + i * unit;
+                unpack_dot_block<W, A, 1, 1>(gi, Arch{}, Arch{});
+              }
+              n += 1;
+            }
+          }
+          for (std::size_t i = 0; i < mr; ++i)
+            detail::finish_row<Arch>(ctx, m0 + i, c0, s.data() + i * unit, cn, scratch.data());
+        }
+      }
+    });
+  }
+
+  static void run_lut(const packed_weights& w, const decoded_activations& a, const output_spec& out,
+                      const executor_ref& ex) {
+    constexpr int MR = lut_rows_per_block<W, A>(Arch{}, Arch{});
+    constexpr std::size_t R = row_tiles::tile_rows;
+    const detail::prepared_activations pa = detail::prepare_lut<Arch>(a, w.padded_cols());
+    const detail::epilogue_context ctx = context(w, a, pa, out, 0);
+    const std::size_t unit = task_unit(out);
+    detail::for_each_task(ex, w.rows(), unit, [&](std::size_t nb, std::size_t ne) {
+      std::vector<std::int32_t> s(static_cast<std::size_t>(MR) * unit), scratch(unit);
+      for (std::size_t c0 = nb; c0 < ne; c0 += unit) {
+        const std::size_t cn = std::min(unit, ne - c0);
+        for (std::size_t m0 = 0; m0 < a.rows; m0 += MR) {
+          const std::size_t mr = std::min<std::size_t>(MR, a.rows - m0);
+          lut_block_args g;
+          g.tables = pa.data + m0 * pa.stride;
+          g.table_stride = pa.stride;
+          g.chunks = w.padded_cols() / row_tiles::chunk_cols;
+          g.lds = unit;
+          for (std::size_t n = 0; n < cn; n += R) {
+            g.tile = w.data() + (c0 + n) / R * w.stride();
+            g.s = s.data() + n;
+            if (mr == static_cast<std::size_t>(MR)) {
+              lut_block<W, A, MR>(g, Arch{}, Arch{});
+            } else {
+              for (std::size_t i = 0; i < mr; ++i) {
+                lut_block_args gi = g;
+                gi.tables = g.tables + i * pa.stride;
+                gi.s = g.s + i * unit;
+                lut_block<W, A, 1>(gi, Arch{}, Arch{});
+              }
+            }
+          }
+          for (std::size_t i = 0; i < mr; ++i)
+            detail::finish_row<Arch>(ctx, m0 + i, c0, s.data() + i * unit, cn, scratch.data());
+        }
+      }
+    });
+  }
+
+  static void run_bitserial(const packed_weights& w, const decoded_activations& a, const output_spec& out,
+                            const executor_ref& ex) {
+    const detail::prepared_activations pa = detail::prepare_bitserial<Arch>(a, w.padded_cols());
+    const detail::epilogue_context ctx = context(w, a, pa, out, 0);
+    const std::size_t unit = task_unit(out);
+    detail::for_each_task(ex, w.rows(), unit, [&](std::size_t nb, std::size_t ne) {
+      std::vector<std::int32_t> s(unit), scratch(unit);
+      for (std::size_t c0 = nb; c0 < ne; c0 += unit) {
+        const std::size_t cn = std::min(unit, ne - c0);
+        for (std::size_t m = 0; m < a.rows; ++m) {
+          bitserial_block_args g;
+          g.w_stride = w.stride();
+          g.a = reinterpret_cast<const std::uint64_t*>(pa.data) + m * pa.stride;
+          g.a_stride = pa.stride;
+          g.words = w.padded_cols() / 64;
+          g.lds = unit;
+          for (std::size_t n = 0; n < cn; ++n) {
+            g.w = w.data() + (c0 + n) * w.stride();
+            g.s = s.data() + n;
+            bitserial_block<W, A, 1, 1>(g, Arch{}, Arch{});
+          }
+          detail::finish_row<Arch>(ctx, m, c0, s.data(), cn, scratch.data());
+        }
+      }
+    });
+  }
+};
+
+}  // namespace mpq::kernel

@@ -1,0 +1,77 @@
+// Executors: who runs a kernel's tasks (one thread by default, std::thread, or the caller's pool).
+#pragma once
+
+#include <cstddef>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "mpq/kernel/kernel_concepts.hpp"
+
+namespace mpq::kernel {
+
+/// @brief Runs every task on the calling thread, in order (the default).
+struct serial_executor {
+  template <class F>
+  void parallel_for(std::size_t tasks, F&& f) const {
+    for (std::size_t i = 0; i < tasks; ++i) f(i);
+  }
+  std::size_t concurrency() const noexcept { return 1; }
+};
+
+/// @brief Runs the tasks on `threads` threads: the caller's plus threads - 1 started for the call
+/// and joined before it returns. Holds no state between calls, so one object serves any number of
+/// concurrent calls.
+struct thread_executor {
+  std::size_t threads = 1;
+
+  template <class F>
+  void parallel_for(std::size_t tasks, F&& f) const {
+    const std::size_t workers = threads < tasks ? threads : tasks;
+    if (workers <= 1) {
+      for (std::size_t i = 0; i < tasks; ++i) f(i);
+      return;
+    }
+    // Task i goes to worker i % workers; the calling thread is worker 0.
+    std::vector<std::thread> pool;
+    pool.reserve(workers - 1);
+    for (std::size_t w = 1; w < workers; ++w)
+      pool.emplace_back([&f, w, workers, tasks] {
+        for (std::size_t i = w; i < tasks; i += workers) f(i);
+      });
+    for (std::size_t i = 0; i < tasks; i += workers) f(i);
+    for (auto& t : pool) t.join();
+  }
+  std::size_t concurrency() const noexcept { return threads == 0 ? 1 : threads; }
+};
+
+static_assert(Executor<serial_executor>);
+static_assert(Executor<thread_executor>);
+
+/// @brief A non-owning, type-erased reference to an Executor (what the compiled kernels take, so
+/// they are instantiated once, not once per executor type).
+class executor_ref {
+ public:
+  template <Executor E>
+  executor_ref(const E& e) noexcept  // NOLINT(implicit): any executor converts
+      : self_(&e), concurrency_(e.concurrency()), run_(&run_with<E>) {}
+
+  /// @brief Calls fn(i) for i in [0, tasks) and returns when all are done.
+  template <class F>
+  void parallel_for(std::size_t tasks, F&& fn) const {
+    run_(self_, tasks, &fn, [](void* ctx, std::size_t i) { (*static_cast<std::remove_reference_t<F>*>(ctx))(i); });
+  }
+  std::size_t concurrency() const noexcept { return concurrency_; }
+
+ private:
+  using task_fn = void (*)(void*, std::size_t);
+  template <class E>
+  static void run_with(const void* self, std::size_t tasks, void* ctx, task_fn fn) {
+    static_cast<const E*>(self)->parallel_for(tasks, [ctx, fn](std::size_t i) { fn(ctx, i); });
+  }
+  const void* self_;
+  std::size_t concurrency_;
+  void (*run_)(const void*, std::size_t, void*, task_fn);
+};
+
+}  // namespace mpq::kernel

@@ -1,0 +1,49 @@
+// The kernel arch tags this test binary can run: every one its flags compiled that the CPU has.
+#pragma once
+
+#include <tuple>
+
+#include "mpq/arch/isa.hpp"
+
+namespace mpq_test {
+
+/// True if the machine running the test can execute kernels of Arch.
+template <class Arch>
+bool cpu_runs() {
+#if defined(__x86_64__) || defined(__i386__)
+  if constexpr (std::is_base_of_v<mpq::arch::avx512vnni, Arch>)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+  if constexpr (std::is_base_of_v<mpq::arch::avx2, Arch>)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return true;
+}
+
+using compiled_test_archs = std::tuple<mpq::arch::generic<xsimd::default_arch>
+#if defined(__AVX2__) && defined(__FMA__)
+                                       ,
+                                       mpq::arch::avx2
+#endif
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__)
+                                       ,
+                                       mpq::arch::avx512vnni
+#endif
+#if defined(__aarch64__)
+                                       ,
+                                       mpq::arch::neon64
+#endif
+#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+                                       ,
+                                       mpq::arch::neon64_dotprod
+#endif
+                                       >;
+
+/// Calls f(Arch{}, name) for every compiled arch the CPU runs.
+template <class F>
+void for_each_test_arch(F&& f) {
+  std::apply([&](auto... arch) { ((cpu_runs<decltype(arch)>() ? f(arch, arch.name()) : void()), ...); },
+             compiled_test_archs{});
+}
+
+}  // namespace mpq_test
