@@ -121,7 +121,7 @@ inline status check_has_layers(const problem& p, const char* who) {
 /// problem's (candidates, ties) and meet every budget (errc::infeasible naming the first budget it
 /// breaks, its use and its budget). `scores` is the strategy's own per-candidate objective (flat,
 /// problem candidate order) reported as search_result::objective, or empty for the problem's
-/// objective. No optimality is claimed (lower_bound = -inf); nodes = training steps.
+/// objective (0 when it has none). No optimality is claimed (lower_bound = -inf); nodes = training steps.
 inline status derive_result(const problem& p, std::span<const bit_pair> bits, std::span<const double> scores,
                             const char* strategy, std::uint64_t steps, search_result& out) {
   MPQ_TRY(p.check_allocation(bits));
@@ -134,7 +134,12 @@ inline status derive_result(const problem& p, std::span<const bit_pair> bits, st
                              strategy, p.constraint(c).name.c_str(), use, p.constraint(c).budget_value);
   }
   problem q = p;
-  if (!scores.empty()) MPQ_TRY(q.try_set_objective_values(scores));
+  if (!scores.empty()) {
+    MPQ_TRY(q.try_set_objective_values(scores));
+  } else if (!q.has_objective()) {
+    const std::vector<double> zeros(q.candidate_count(), 0.0);
+    MPQ_TRY(q.try_set_objective_values(zeros));
+  }
   mckp k;
   mckp_workspace ws;
   MPQ_TRY(compile(q, k, ws));
