@@ -89,19 +89,22 @@ void lut_block(const lut_block_args& g, Arch, arch::requires_arch<arch::avx2>) n
         for (int t = 0; t < T; ++t)
           for (int p = 0; p < W; ++p) sum8[m][t][p] = _mm256_setzero_si256();
     const std::uint8_t* planes = g.tile + c * W * row_tiles::tile_rows;
+    // The tables of this chunk's two groups, loaded once for all planes.
+    __m256i tab[MR][T][2];
+    for (int m = 0; m < MR; ++m)
+      for (int t = 0; t < T; ++t) {
+        const std::uint8_t* base = g.tables + m * g.table_stride + 2 * c * plan::table_bytes + 16 * t;
+        tab[m][t][0] = detail_avx2::broadcast_table(base);
+        tab[m][t][1] = detail_avx2::broadcast_table(base + plan::table_bytes);
+      }
     for (int p = 0; p < W; ++p) {
       const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(planes + p * row_tiles::tile_rows));
       const __m256i i0 = _mm256_and_si256(v, low4);
       const __m256i i1 = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
-      for (int m = 0; m < MR; ++m) {
-        const std::uint8_t* tab = g.tables + m * g.table_stride + 2 * c * plan::table_bytes;
-        for (int t = 0; t < T; ++t) {
-          const __m256i t0 = detail_avx2::broadcast_table(tab + 16 * t);
-          const __m256i t1 = detail_avx2::broadcast_table(tab + plan::table_bytes + 16 * t);
-          sum8[m][t][p] = _mm256_add_epi8(sum8[m][t][p], _mm256_add_epi8(_mm256_shuffle_epi8(t0, i0),
-                                                                         _mm256_shuffle_epi8(t1, i1)));
-        }
-      }
+      for (int m = 0; m < MR; ++m)
+        for (int t = 0; t < T; ++t)
+          sum8[m][t][p] = _mm256_add_epi8(sum8[m][t][p], _mm256_add_epi8(_mm256_shuffle_epi8(tab[m][t][0], i0),
+                                                                         _mm256_shuffle_epi8(tab[m][t][1], i1)));
     }
     if (++chunk_in_flush < plan::chunks_per_flush && c + 1 < g.chunks) continue;
     chunk_in_flush = 0;
