@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -63,15 +64,15 @@ struct packed_matrix {
   std::array<float, Rows> zero_points = filled(0.0f);
 
   /// @brief Pack Rows*Cols row-major codes.
-  template <CodeInteger Int>
+  template <std::integral Int>
   static constexpr packed_matrix from_codes(const std::array<Int, Rows * Cols>& codes) {
     return from_codes(std::span<const Int, Rows * Cols>(codes));
   }
-  template <CodeInteger Int>
+  template <std::integral Int>
   static constexpr packed_matrix from_codes(const Int (&codes)[Rows * Cols]) {
     return from_codes(std::span<const Int, Rows * Cols>(codes));
   }
-  template <CodeInteger Int>
+  template <std::integral Int>
   static constexpr packed_matrix from_codes(std::span<const Int, Rows * Cols> codes) {
     packed_matrix m;
     for (std::size_t k = 0; k < codes.size(); ++k) {

@@ -18,6 +18,7 @@
 #include "mpq/packed/tensor.hpp"
 #include "mpq/packed/view.hpp"
 #include "mpq/quant/quantizer_concepts.hpp"
+#include "mpq/quant/span.hpp"
 
 namespace mpq {
 
@@ -36,7 +37,7 @@ concept writable_contiguous_of =
     contiguous_of<R, T> && !std::is_const_v<std::remove_reference_t<std::ranges::range_reference_t<R>>>;
 
 template <class R>
-concept code_range = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> && CodeInteger<range_value_t<R>>;
+concept code_range = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> && CodeType<range_value_t<R>>;
 template <class R>
 concept writable_code_range =
     code_range<R> && !std::is_const_v<std::remove_reference_t<std::ranges::range_reference_t<R>>>;
@@ -45,6 +46,11 @@ template <class R>
 auto as_span(R&& r) noexcept {
   return std::span(std::ranges::data(r), std::ranges::size(r));
 }
+
+/// @brief The narrowest integer type holding every code of the width: the chunk buffers use it,
+/// since the bulk packers read 8 one-byte codes as one word.
+template <signedness S>
+using chunk_code_t = std::conditional_t<S == signed_codes, std::int8_t, std::uint8_t>;
 
 /// @brief Codes converted in chunks of this many (a multiple of both layouts' blocks, <= 2048), or
 /// 0 if the blocks are too large for the stack buffer (then conversion goes code by code).
@@ -85,23 +91,23 @@ status check_quantizer_fits(const Q& q) noexcept {
 /// @brief For each row i and chunk [j0, j0+n) of it: make(i, j0, buf[0..n)) fills int32 codes, which
 /// are then packed into dst. `make` must produce codes inside the layout's range. Chunks start at
 /// multiples of L::col_block(Bits) and of Multiple (or, if no chunk fits the buffer, at every code).
-template <std::size_t Multiple, int Bits, signedness S, PackedLayout L, class Make>
+template <std::size_t Multiple, CodeType Code, int Bits, signedness S, PackedLayout L, class Make>
 void pack_generated(packed_span<Bits, S, L> dst, Make&& make) noexcept {
   constexpr std::size_t chunk = chunk_for(L::col_block(Bits), Multiple);
   for (std::size_t i = 0; i < dst.rows; ++i) {
     const std::span<std::uint8_t> row = dst.row_span(i);
     if constexpr (chunk != 0) {
-      std::int32_t buf[chunk];
+      Code buf[chunk];
       for (std::size_t j0 = 0; j0 < dst.cols; j0 += chunk) {
         const std::size_t n = dst.cols - j0 < chunk ? dst.cols - j0 : chunk;
-        make(i, j0, std::span<std::int32_t>(buf, n));
-        pack_cols<Bits, L>(row, dst.padded_cols, j0, std::span<const std::int32_t>(buf, n));
+        make(i, j0, std::span<Code>(buf, n));
+        pack_cols<Bits, L>(row, dst.padded_cols, j0, std::span<const Code>(buf, n));
       }
     } else {
       for (std::size_t j = 0; j < dst.padded_cols; ++j) {
-        std::int32_t c = 0;
-        if (j < dst.cols) make(i, j, std::span<std::int32_t>(&c, 1));
-        L::store(row, Bits, dst.padded_cols, j, code_to_field(c, Bits));
+        Code c = 0;
+        if (j < dst.cols) make(i, j, std::span<Code>(&c, 1));
+        L::store(row, Bits, dst.padded_cols, j, code_to_field(static_cast<std::int32_t>(c), Bits));
       }
     }
   }
@@ -252,24 +258,39 @@ status try_dequantize(const packed_tensor<Bits, S, L>& t, R&& out) noexcept {
   return try_unpack_to_float(t.view(), t.scales(), t.zero_points(), out);
 }
 
-/// @brief Checked: out[i*cols + j] = q.dequantize(code(i, j)), for any Quantizer.
-template <int Bits, signedness S, PackedLayout L, class Byte, Quantizer Q, detail::writable_contiguous_of<float> R>
-status try_dequantize(basic_packed_view<Bits, S, L, Byte> src, const Q& q, R&& out) noexcept {
-  return try_dequantize(src, std::span<const Q>(&q, 1), out);
+namespace detail {
+/// @brief Unpack chunks of each row into a stack buffer and dequantize them with
+/// `dequantize(q, codes_chunk, out_chunk)` (mpq::try_dequantize or mpq::simd::try_dequantize).
+template <int Bits, signedness S, PackedLayout L, class Byte, Quantizer Q, class R, class DequantizeChunk>
+status dequantize_rows(basic_packed_view<Bits, S, L, Byte> src, std::span<const Q> quantizers, R&& out,
+                       const DequantizeChunk& dequantize) noexcept {
+  auto o = as_span(out);
+  MPQ_TRY(check_count("dequantize", o.size(), src.rows, src.cols));
+  MPQ_TRY(check_per_row("dequantize: quantizers", quantizers.size(), src.rows));
+  for_each_unpacked(src, [&](std::size_t i, std::size_t j0, std::span<const std::int32_t> codes) {
+    const Q& q = quantizers[quantizers.size() == 1 ? 0 : i];
+    static_cast<void>(dequantize(q, codes, o.subspan(i * src.cols + j0, codes.size())));  // sizes match
+  });
+  return {};
 }
+struct scalar_dequantize_chunk {
+  template <Quantizer Q>
+  status operator()(const Q& q, std::span<const std::int32_t> codes, std::span<float> y) const noexcept {
+    return mpq::try_dequantize(q, codes, y);
+  }
+};
+}  // namespace detail
 
 /// @brief Checked: row i dequantized by quantizers[i] (per-channel), or all by quantizers[0].
 template <int Bits, signedness S, PackedLayout L, class Byte, Quantizer Q, detail::writable_contiguous_of<float> R>
 status try_dequantize(basic_packed_view<Bits, S, L, Byte> src, std::span<const Q> quantizers, R&& out) noexcept {
-  auto o = detail::as_span(out);
-  MPQ_TRY(detail::check_count("dequantize", o.size(), src.rows, src.cols));
-  MPQ_TRY(detail::check_per_row("dequantize: quantizers", quantizers.size(), src.rows));
-  detail::for_each_unpacked(src, [&](std::size_t i, std::size_t j0, std::span<const std::int32_t> codes) {
-    const Q& q = quantizers[quantizers.size() == 1 ? 0 : i];
-    float* dst = o.data() + i * src.cols + j0;
-    for (std::size_t k = 0; k < codes.size(); ++k) dst[k] = q.dequantize(codes[k]);
-  });
-  return {};
+  return detail::dequantize_rows(src, quantizers, out, detail::scalar_dequantize_chunk{});
+}
+
+/// @brief Checked: out[i*cols + j] = q.dequantize(code(i, j)), for any Quantizer.
+template <int Bits, signedness S, PackedLayout L, class Byte, Quantizer Q, detail::writable_contiguous_of<float> R>
+status try_dequantize(basic_packed_view<Bits, S, L, Byte> src, const Q& q, R&& out) noexcept {
+  return try_dequantize(src, std::span<const Q>(&q, 1), out);
 }
 
 template <int Bits, signedness S, PackedLayout L, detail::writable_contiguous_of<float> R>
@@ -279,36 +300,42 @@ void dequantize(const packed_tensor<Bits, S, L>& t, R&& out) {
 
 // ============================ float -> packed (quantize + pack) ==============================
 
-/// @brief Checked: quantize rows x cols floats (row-major) and pack the codes into dst in one pass
-/// (chunks of at most 2048 codes go through a stack buffer). Row i uses quantizers[i], or all rows
-/// quantizers[0]. Every quantizer's code range must fit the packed codes; on failure dst is unchanged.
-template <int Bits, signedness S, PackedLayout L, Quantizer Q, detail::contiguous_of<float> R>
-status try_quantize_pack_into(std::span<const Q> quantizers, const R& x, packed_span<Bits, S, L> dst) noexcept {
-  const auto in = detail::as_span(x);
-  MPQ_TRY(detail::check_count("quantize_pack", in.size(), dst.rows, dst.cols));
-  MPQ_TRY(detail::check_per_row("quantize_pack: quantizers", quantizers.size(), dst.rows));
-  for (const Q& q : quantizers) MPQ_TRY((detail::check_quantizer_fits<Bits, S, L>(q)));
-  detail::pack_generated<1>(dst, [&](std::size_t i, std::size_t j0, std::span<std::int32_t> codes) {
+namespace detail {
+/// @brief Quantize + pack: chunks of a row go through `quantize(q, x_chunk, codes_chunk)` (the
+/// scalar mpq::try_quantize, or mpq::simd::try_quantize) into a stack buffer and are packed from
+/// there, so the floats are read once.
+/// @brief The checks of every quantize + pack entry point: sizes, one quantizer per row (or one),
+/// and every quantizer's codes inside the packed codes' range.
+template <int Bits, signedness S, PackedLayout L, Quantizer Q>
+status check_quantize_pack(std::span<const Q> quantizers, std::size_t values, packed_span<Bits, S, L> dst) noexcept {
+  MPQ_TRY(check_count("quantize_pack", values, dst.rows, dst.cols));
+  MPQ_TRY(check_per_row("quantize_pack: quantizers", quantizers.size(), dst.rows));
+  for (const Q& q : quantizers) MPQ_TRY((check_quantizer_fits<Bits, S, L>(q)));
+  return {};
+}
+
+template <int Bits, signedness S, PackedLayout L, Quantizer Q, class R, class QuantizeChunk>
+status quantize_pack_rows(std::span<const Q> quantizers, const R& x, packed_span<Bits, S, L> dst,
+                          const QuantizeChunk& quantize) noexcept {
+  const auto in = as_span(x);
+  MPQ_TRY(check_quantize_pack(quantizers, in.size(), dst));
+  pack_generated<1, chunk_code_t<S>>(dst, [&](std::size_t i, std::size_t j0, std::span<chunk_code_t<S>> codes) {
     const Q& q = quantizers[quantizers.size() == 1 ? 0 : i];
-    const float* src = in.data() + i * dst.cols + j0;
-    for (std::size_t k = 0; k < codes.size(); ++k) codes[k] = q.quantize(src[k]);
+    // Cannot fail: the sizes match and the chunk type holds every code (checked above).
+    static_cast<void>(quantize(q, in.subspan(i * dst.cols + j0, codes.size()), codes));
   });
   return {};
 }
-template <int Bits, signedness S, PackedLayout L, Quantizer Q, detail::contiguous_of<float> R>
-status try_quantize_pack_into(const Q& q, const R& x, packed_span<Bits, S, L> dst) noexcept {
-  return try_quantize_pack_into(std::span<const Q>(&q, 1), x, dst);
-}
 
-namespace detail {
 /// @brief Quantize + pack into a new tensor and record each row's step and zero point.
-template <int Bits, signedness S, PackedLayout L, UniformQuantizer Q, class R, class PackInto>
+template <int Bits, signedness S, PackedLayout L, UniformQuantizer Q, class R, class QuantizeChunk>
 expected<packed_tensor<Bits, S, L>> quantize_pack_tensor(std::span<const Q> quantizers, const R& x,
-                                                         const packed_shape& shape, PackInto&& pack_into) noexcept {
+                                                         const packed_shape& shape,
+                                                         const QuantizeChunk& quantize) noexcept {
   MPQ_TRY(check_count("quantize_pack", std::ranges::size(x), shape.rows, shape.cols));
   auto t = packed_tensor<Bits, S, L>::try_make(shape);
   if (!t) return t.error();
-  MPQ_TRY(pack_into(quantizers, x, t->span()));
+  MPQ_TRY(quantize_pack_rows(quantizers, x, t->span(), quantize));
   for (std::size_t i = 0; i < shape.rows; ++i) {
     const Q& q = quantizers[quantizers.size() == 1 ? 0 : i];
     t->scales()[i] = static_cast<float>(q.step());
@@ -316,13 +343,27 @@ expected<packed_tensor<Bits, S, L>> quantize_pack_tensor(std::span<const Q> quan
   }
   return t;
 }
-struct scalar_quantize_pack_into {
-  template <class Q, class R, class Span>
-  status operator()(std::span<const Q> qs, const R& x, Span dst) const noexcept {
-    return try_quantize_pack_into(qs, x, dst);
+
+struct scalar_quantize_chunk {
+  template <Quantizer Q, CodeType C>
+  status operator()(const Q& q, std::span<const float> x, std::span<C> codes) const noexcept {
+    return mpq::try_quantize(q, x, codes);
   }
 };
 }  // namespace detail
+
+/// @brief Checked: quantize rows x cols floats (row-major) and pack the codes into dst in one pass
+/// (chunks of at most 2048 codes go through a stack buffer). Row i uses quantizers[i], or all rows
+/// quantizers[0]. Every quantizer's code range must fit the packed codes; on failure dst is unchanged.
+/// packed/pack_simd.hpp has the same functions vectorised (namespace mpq::simd), identical results.
+template <int Bits, signedness S, PackedLayout L, Quantizer Q, detail::contiguous_of<float> R>
+status try_quantize_pack_into(std::span<const Q> quantizers, const R& x, packed_span<Bits, S, L> dst) noexcept {
+  return detail::quantize_pack_rows(quantizers, x, dst, detail::scalar_quantize_chunk{});
+}
+template <int Bits, signedness S, PackedLayout L, Quantizer Q, detail::contiguous_of<float> R>
+status try_quantize_pack_into(const Q& q, const R& x, packed_span<Bits, S, L> dst) noexcept {
+  return try_quantize_pack_into(std::span<const Q>(&q, 1), x, dst);
+}
 
 /// @brief Checked: a new rows x cols tensor of quantized floats; row i quantized by quantizers[i]
 /// (per-channel) or all by quantizers[0]. The tensor's scales and zero points are each quantizer's
@@ -332,7 +373,7 @@ template <int Bits, signedness S = signed_codes, PackedLayout L = interleaved, U
 expected<packed_tensor<Bits, S, L>> try_quantize_pack(std::span<const Q> quantizers, const R& x, std::size_t rows,
                                                       std::size_t cols) noexcept {
   return detail::quantize_pack_tensor<Bits, S, L>(quantizers, x, packed_shape{2, rows, cols},
-                                                  detail::scalar_quantize_pack_into{});
+                                                  detail::scalar_quantize_chunk{});
 }
 template <int Bits, signedness S = signed_codes, PackedLayout L = interleaved, UniformQuantizer Q,
           detail::contiguous_of<float> R>
@@ -346,7 +387,7 @@ template <int Bits, signedness S = signed_codes, PackedLayout L = interleaved, U
 expected<packed_tensor<Bits, S, L>> try_quantize_pack(const Q& q, const R& x) noexcept {
   return detail::quantize_pack_tensor<Bits, S, L>(std::span<const Q>(&q, 1), x,
                                                   packed_shape{1, 1, std::ranges::size(x)},
-                                                  detail::scalar_quantize_pack_into{});
+                                                  detail::scalar_quantize_chunk{});
 }
 
 template <int Bits, signedness S, PackedLayout L, Quantizer Q, detail::contiguous_of<float> R>
@@ -387,13 +428,14 @@ status try_convert_into(basic_packed_view<Bits, S, From, Byte> src, packed_span<
     MPQ_TRY(bad);
   }
   const basic_packed_view<Bits, S, From, const std::uint8_t> in = src;
-  detail::pack_generated<From::col_block(Bits)>(dst, [&](std::size_t i, std::size_t j0, std::span<std::int32_t> codes) {
+  using code_t = detail::chunk_code_t<S>;
+  detail::pack_generated<From::col_block(Bits), code_t>(dst, [&](std::size_t i, std::size_t j0, std::span<code_t> codes) {
     const std::span<const std::uint8_t> row(in.row(i), From::row_bytes(Bits, in.padded_cols));
     if (j0 % From::col_block(Bits) == 0) {
       unpack_cols<Bits, S, From>(row, in.padded_cols, j0, codes);
     } else {
       for (std::size_t k = 0; k < codes.size(); ++k)
-        codes[k] = field_to_code(From::load(row, Bits, in.padded_cols, j0 + k), Bits, S);
+        codes[k] = static_cast<code_t>(field_to_code(From::load(row, Bits, in.padded_cols, j0 + k), Bits, S));
     }
   });
   return {};

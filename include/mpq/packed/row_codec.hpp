@@ -1,7 +1,6 @@
 // Codes <-> packed rows for any PackedLayout: the layout's bulk members if it has them, else store/load.
 #pragma once
 
-#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -10,23 +9,19 @@
 #include "mpq/core/bits.hpp"
 #include "mpq/core/math.hpp"
 #include "mpq/packed/layout_concepts.hpp"
+#include "mpq/quant/span.hpp"
 
 namespace mpq {
-
-/// @brief An integer type codes are packed from and unpacked to: int8/16/32 and their unsigned
-/// twins (not bool, not wider than 32 bits).
-template <class T>
-concept CodeInteger = std::integral<T> && !std::same_as<T, bool> && sizeof(T) <= 4;
 
 /// @brief True if Int holds every code layout L stores at Bits bits, signedness S.
 template <class Int, int Bits, signedness S, class L>
 inline constexpr bool holds_codes_v =
-    CodeInteger<Int> && std::numeric_limits<Int>::min() <= layout_code_min<L>(Bits, S) &&
+    CodeType<Int> && std::numeric_limits<Int>::min() <= layout_code_min<L>(Bits, S) &&
     static_cast<std::int64_t>(std::numeric_limits<Int>::max()) >= layout_code_max<L>(Bits, S);
 
 /// @brief Write codes j0 .. j0+n-1 of a row (j0 a multiple of L::col_block(Bits)) and zero codes
 /// from j0+n up to the next block boundary. Codes must be in the layout's range (not checked here).
-template <int Bits, PackedLayout L, CodeInteger Int>
+template <int Bits, PackedLayout L, CodeType Int>
 void pack_cols(std::span<std::uint8_t> row, std::size_t padded_cols, std::size_t j0,
                std::span<const Int> codes) noexcept {
   if constexpr (LayoutWithPackCols<L, Bits, Int>) {
@@ -42,7 +37,7 @@ void pack_cols(std::span<std::uint8_t> row, std::size_t padded_cols, std::size_t
 }
 
 /// @brief Read codes j0 .. j0+out.size()-1 of a row (j0 a multiple of L::col_block(Bits)).
-template <int Bits, signedness S, PackedLayout L, CodeInteger Int>
+template <int Bits, signedness S, PackedLayout L, CodeType Int>
 void unpack_cols(std::span<const std::uint8_t> row, std::size_t padded_cols, std::size_t j0,
                  std::span<Int> out) noexcept {
   static_assert(holds_codes_v<Int, Bits, S, L>, "mpq::unpack: the integer type cannot hold every code");
@@ -55,7 +50,7 @@ void unpack_cols(std::span<const std::uint8_t> row, std::size_t padded_cols, std
 }
 
 /// @brief Pack one whole row: codes.size() <= padded_cols real codes, zero codes after them.
-template <int Bits, PackedLayout L, CodeInteger Int>
+template <int Bits, PackedLayout L, CodeType Int>
 void pack_row(std::span<std::uint8_t> row, std::size_t padded_cols, std::span<const Int> codes) noexcept {
   MPQ_ASSERT(codes.size() <= padded_cols);
   pack_cols<Bits, L>(row, padded_cols, 0, codes);
@@ -65,7 +60,7 @@ void pack_row(std::span<std::uint8_t> row, std::size_t padded_cols, std::span<co
 }
 
 /// @brief Unpack the first out.size() codes of a row.
-template <int Bits, signedness S, PackedLayout L, CodeInteger Int>
+template <int Bits, signedness S, PackedLayout L, CodeType Int>
 void unpack_row(std::span<const std::uint8_t> row, std::size_t padded_cols, std::span<Int> out) noexcept {
   unpack_cols<Bits, S, L>(row, padded_cols, 0, out);
 }
