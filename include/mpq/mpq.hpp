@@ -32,6 +32,7 @@
 #include "mpq/packed/model.hpp"
 #include "mpq/packed/pack.hpp"
 #include "mpq/packed/pack_simd.hpp"
+#include "mpq/packed/pack_xtensor.hpp"
 #include "mpq/packed/row_codec.hpp"
 #include "mpq/packed/strided_block.hpp"
 #include "mpq/packed/tensor.hpp"

@@ -27,9 +27,17 @@ namespace detail {
 template <class R>
 using range_value_t = std::remove_cv_t<std::ranges::range_value_t<R>>;
 
-/// @brief A contiguous sized range of T (vector, array, span, ...).
+/// @brief Not a multi-dimensional container (xtensor's describe their shape): those go to the
+/// rank-aware overloads of packed/pack_xtensor.hpp instead of being read as flat ranges.
+template <class R>
+concept flat_range = !requires(const R& r) {
+  r.shape();
+  r.dimension();
+};
+
+/// @brief A contiguous sized flat range of T (vector, array, span, ...).
 template <class R, class T>
-concept contiguous_of = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
+concept contiguous_of = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> && flat_range<R> &&
                         std::same_as<range_value_t<R>, T>;
 /// @brief ... whose elements are writable.
 template <class R, class T>
@@ -37,7 +45,8 @@ concept writable_contiguous_of =
     contiguous_of<R, T> && !std::is_const_v<std::remove_reference_t<std::ranges::range_reference_t<R>>>;
 
 template <class R>
-concept code_range = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> && CodeType<range_value_t<R>>;
+concept code_range =
+    std::ranges::contiguous_range<R> && std::ranges::sized_range<R> && flat_range<R> && CodeType<range_value_t<R>>;
 template <class R>
 concept writable_code_range =
     code_range<R> && !std::is_const_v<std::remove_reference_t<std::ranges::range_reference_t<R>>>;
