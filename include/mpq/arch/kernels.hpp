@@ -5,6 +5,7 @@
 #include "mpq/arch/isa.hpp"
 
 #include "mpq/arch/common/bitserial.hpp"
+#include "mpq/arch/common/epilogue.hpp"
 #include "mpq/arch/common/lut.hpp"
 #include "mpq/arch/common/unpack_dot.hpp"
 

@@ -69,24 +69,12 @@ prepared_activations prepare_lut(const decoded_activations& a, std::size_t padde
   p.data = p.storage.get();
   p.sums_u.resize(a.rows);
   for (std::size_t m = 0; m < a.rows; ++m) {
-    const std::uint8_t* src = a.codes + m * a.stride;
-    std::uint8_t* dst = p.storage.get() + m * p.stride;
-    for (std::size_t g = 0; g * 4 < a.cols; ++g) {
-      unsigned x[2][4] = {};
-      for (std::size_t i = 0; i < 4 && 4 * g + i < a.cols; ++i) {
-        const unsigned u = src[4 * g + i];
-        x[0][i] = tables == 1 ? u : (u & 15u);
-        x[1][i] = u >> 4;
-      }
-      for (int t = 0; t < tables; ++t) {
-        std::uint8_t* tab = dst + g * 16 * static_cast<std::size_t>(tables) + 16 * static_cast<std::size_t>(t);
-        tab[0] = 0;
-        for (unsigned idx = 1; idx < 16; ++idx) {
-          const auto low = static_cast<unsigned>(std::countr_zero(idx));
-          tab[idx] = static_cast<std::uint8_t>(tab[idx & (idx - 1)] + x[t][low]);
-        }
-      }
-    }
+    lut_table_args t;
+    t.a = a.codes + m * a.stride;  // zero past K, and the stride covers padded_cols
+    t.groups = padded_cols / 4;
+    t.bits = a.bits;
+    t.tables = p.storage.get() + m * p.stride;
+    build_lut_tables(t, Arch{}, Arch{});
     p.sums_u[m] = a.sums[m] + static_cast<std::int32_t>(a.cols) * p.offset;
   }
   return p;
@@ -136,15 +124,41 @@ void finish_row(const epilogue_context& e, std::size_t m, std::size_t n0, const 
   const std::int32_t* sum_w = e.w->row_sums().data() + n0;
   const std::uint32_t a_term = static_cast<std::uint32_t>(e.weight_offset) * static_cast<std::uint32_t>(e.pa->sums_u[m]);
   const auto w_mul = static_cast<std::uint32_t>(e.pa->offset);
-  for (std::size_t i = 0; i < count; ++i)
-    scratch[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(s[i]) - a_term -
-                                           w_mul * static_cast<std::uint32_t>(sum_w[i]));
   if (out.what == output_spec::kind::int32) {
     std::int32_t* dst = out.acc + m * out.ldc + n0;
-    for (std::size_t i = 0; i < count; ++i) dst[i] = scratch[i];
+    for (std::size_t i = 0; i < count; ++i)
+      dst[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(s[i]) - a_term -
+                                         w_mul * static_cast<std::uint32_t>(sum_w[i]));
     return;
   }
   const dequantization& dq = *out.dq;
+  if (e.user.none()) {  // the common case, vectorized by the arch
+    epilogue_row_args g;
+    g.s = s;
+    g.sum_w = sum_w;
+    g.a_term = a_term;
+    g.w_mul = w_mul;
+    g.scale = dq.scale.size() == 1 ? dq.scale.data() : dq.scale.data() + n0;
+    g.scale_per_tensor = dq.scale.size() == 1;
+    g.bias = dq.bias.empty() ? nullptr : (dq.bias.size() == 1 ? dq.bias.data() : dq.bias.data() + n0);
+    g.bias_per_tensor = dq.bias.size() == 1;
+    g.count = count;
+    if (out.what == output_spec::kind::float32) {
+      g.values = out.values + m * out.ldc + n0;
+    } else {
+      g.codes = scratch;
+      g.inverse_step = out.rq->inverse_step;
+      g.zero_point = out.rq->zero_point;
+      g.code_lo = out.rq->code_lo;
+      g.code_hi = out.rq->code_hi;
+    }
+    epilogue_row(g, Arch{}, Arch{});
+    if (out.what == output_spec::kind::requantized) out.writer.write(out.writer.ctx, m, n0, scratch, count);
+    return;
+  }
+  for (std::size_t i = 0; i < count; ++i)
+    scratch[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(s[i]) - a_term -
+                                           w_mul * static_cast<std::uint32_t>(sum_w[i]));
   const std::size_t k = e.a->cols;
   const std::int64_t sum_a = e.a->sums[m];
   float* values = out.what == output_spec::kind::float32 ? out.values + m * out.ldc + n0 : nullptr;
@@ -201,6 +215,12 @@ struct gemm_kernel {
     if (out.what != output_spec::kind::int32) e.user = doubled(*out.dq);
     return e;
   }
+  /// Output channels per pass over the activations: a multiple of the task unit whose weights
+  /// (bytes_per_row each) fit a 256 KiB share of L2, so each chunk is read from memory once.
+  static std::size_t chunk_rows(std::size_t unit, std::size_t bytes_per_row) noexcept {
+    const std::size_t fit = (std::size_t{256} << 10) / (bytes_per_row == 0 ? 1 : bytes_per_row) / unit * unit;
+    return std::clamp<std::size_t>(fit, unit, 16 * unit);
+  }
   static std::size_t task_unit(const output_spec& out) noexcept {
     std::size_t unit = chunk_cols;
     if (out.what == output_spec::kind::requantized) unit = std::lcm(unit, out.writer.block);
@@ -213,11 +233,11 @@ struct gemm_kernel {
     constexpr int MR = tr.mr, NR = tr.nr;
     const detail::prepared_activations pa = detail::prepare_unpack<Arch>(a, w.padded_cols(), tr.int16_activations);
     const detail::epilogue_context ctx = context(w, a, pa, out, tr.weight_offset);
-    const std::size_t unit = task_unit(out);
+    const std::size_t unit = task_unit(out), chunk = chunk_rows(unit, w.stride());
     detail::for_each_task(ex, w.rows(), unit, [&](std::size_t nb, std::size_t ne) {
-      std::vector<std::int32_t> s(static_cast<std::size_t>(MR) * unit), scratch(unit);
-      for (std::size_t c0 = nb; c0 < ne; c0 += unit) {
-        const std::size_t cn = std::min(unit, ne - c0);
+      std::vector<std::int32_t> s(static_cast<std::size_t>(MR) * chunk), scratch(chunk);
+      for (std::size_t c0 = nb; c0 < ne; c0 += chunk) {
+        const std::size_t cn = std::min(chunk, ne - c0);
         for (std::size_t m0 = 0; m0 < a.rows; m0 += MR) {
           const std::size_t mr = std::min<std::size_t>(MR, a.rows - m0);
           unpack_block_args g;
@@ -225,7 +245,7 @@ struct gemm_kernel {
           g.a = pa.data + m0 * pa.stride;
           g.a_stride = pa.stride;
           g.padded_cols = w.padded_cols();
-          g.lds = unit;
+          g.lds = chunk;
           for (std::size_t n = 0; n < cn;) {
             g.w = w.data() + (c0 + n) * w.stride();
             g.s = s.data() + n;
@@ -236,7 +256,7 @@ struct gemm_kernel {
                 for (std::size_t i = 0; i < mr; ++i) {
                   unpack_block_args gi = g;
                   gi.a = g.a + i * pa.stride;
-                  gi.s = g.s + i * unit;
+                  gi.s = g.s + i * chunk;
                   unpack_dot_block<W, A, 1, NR>(gi, Arch{}, Arch{});
                 }
               n += NR;
@@ -244,14 +264,14 @@ struct gemm_kernel {
               for (std::size_t i = 0; i < mr; ++i) {
                 unpack_block_args gi = g;
                 gi.a = g.a + i * pa.stride;
-                gi.s = g.s + i * unit;
+                gi.s = g.s + i * chunk;
                 unpack_dot_block<W, A, 1, 1>(gi, Arch{}, Arch{});
               }
               n += 1;
             }
           }
           for (std::size_t i = 0; i < mr; ++i)
-            detail::finish_row<Arch>(ctx, m0 + i, c0, s.data() + i * unit, cn, scratch.data());
+            detail::finish_row<Arch>(ctx, m0 + i, c0, s.data() + i * chunk, cn, scratch.data());
         }
       }
     });
@@ -263,18 +283,18 @@ struct gemm_kernel {
     constexpr std::size_t R = row_tiles::tile_rows;
     const detail::prepared_activations pa = detail::prepare_lut<Arch>(a, w.padded_cols());
     const detail::epilogue_context ctx = context(w, a, pa, out, 0);
-    const std::size_t unit = task_unit(out);
+    const std::size_t unit = task_unit(out), chunk = chunk_rows(unit, w.stride() / R);
     detail::for_each_task(ex, w.rows(), unit, [&](std::size_t nb, std::size_t ne) {
-      std::vector<std::int32_t> s(static_cast<std::size_t>(MR) * unit), scratch(unit);
-      for (std::size_t c0 = nb; c0 < ne; c0 += unit) {
-        const std::size_t cn = std::min(unit, ne - c0);
+      std::vector<std::int32_t> s(static_cast<std::size_t>(MR) * chunk), scratch(chunk);
+      for (std::size_t c0 = nb; c0 < ne; c0 += chunk) {
+        const std::size_t cn = std::min(chunk, ne - c0);
         for (std::size_t m0 = 0; m0 < a.rows; m0 += MR) {
           const std::size_t mr = std::min<std::size_t>(MR, a.rows - m0);
           lut_block_args g;
           g.tables = pa.data + m0 * pa.stride;
           g.table_stride = pa.stride;
           g.chunks = w.padded_cols() / row_tiles::chunk_cols;
-          g.lds = unit;
+          g.lds = chunk;
           for (std::size_t n = 0; n < cn; n += R) {
             g.tile = w.data() + (c0 + n) / R * w.stride();
             g.s = s.data() + n;
@@ -284,13 +304,13 @@ struct gemm_kernel {
               for (std::size_t i = 0; i < mr; ++i) {
                 lut_block_args gi = g;
                 gi.tables = g.tables + i * pa.stride;
-                gi.s = g.s + i * unit;
+                gi.s = g.s + i * chunk;
                 lut_block<W, A, 1>(gi, Arch{}, Arch{});
               }
             }
           }
           for (std::size_t i = 0; i < mr; ++i)
-            detail::finish_row<Arch>(ctx, m0 + i, c0, s.data() + i * unit, cn, scratch.data());
+            detail::finish_row<Arch>(ctx, m0 + i, c0, s.data() + i * chunk, cn, scratch.data());
         }
       }
     });

@@ -54,3 +54,35 @@ struct unpack_traits {
 };
 
 }  // namespace mpq::kernel
+
+namespace mpq::kernel {
+
+/// @brief One row segment of the float / requantized epilogue without user code offsets:
+/// acc = s - a_term - w_mul * sum_w (int32, wrapping: acc itself fits), v = float(acc) * scale (+ bias),
+/// then v is stored, or requantized into codes.
+struct epilogue_row_args {
+  const std::int32_t* s = nullptr;
+  const std::int32_t* sum_w = nullptr;
+  std::uint32_t a_term = 0;
+  std::uint32_t w_mul = 0;
+  const float* scale = nullptr;  ///< count values, or one when scale_per_tensor
+  bool scale_per_tensor = false;
+  const float* bias = nullptr;  ///< null: no bias
+  bool bias_per_tensor = false;
+  float* values = nullptr;      ///< float output, or null for requantization into codes
+  std::int32_t* codes = nullptr;
+  float inverse_step = 1.0f;
+  std::int32_t zero_point = 0, code_lo = 0, code_hi = 0;
+  std::size_t count = 0;
+};
+
+/// @brief The 16-entry lookup tables of `groups` groups of 4 activation bytes a_u (A-bit): one table
+/// per group when A <= 4, else two (low nibbles, then high parts), 16 bytes each, group after group.
+struct lut_table_args {
+  const std::uint8_t* a = nullptr;
+  std::size_t groups = 0;
+  int bits = 8;
+  std::uint8_t* tables = nullptr;
+};
+
+}  // namespace mpq::kernel

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "mpq/arch/common/lut.hpp"
 #include "mpq/arch/isa.hpp"
 #include "mpq/config.hpp"
 #include "mpq/kernel/microkernel_args.hpp"
@@ -59,6 +60,44 @@ MPQ_ALWAYS_INLINE __m256i broadcast_table(const std::uint8_t* p) noexcept {
 }
 
 }  // namespace detail_avx2
+
+/// @brief avx2_lut_tables: two groups' tables per step, entry i = sum over set bits of i of vpshufb
+/// selections of the group's 4 bytes (low nibbles and high parts first when A > 4).
+template <class Arch>
+void build_lut_tables(const lut_table_args& g, Arch, arch::requires_arch<arch::avx2>) noexcept {
+  // sel[i]: byte idx of lane L takes code 4L + i when bit i of idx is set, else zero (0x80).
+  alignas(32) std::uint8_t sel[4][32];
+  for (int i = 0; i < 4; ++i)
+    for (int lane = 0; lane < 2; ++lane)
+      for (int idx = 0; idx < 16; ++idx)
+        sel[i][16 * lane + idx] = (idx >> i) & 1 ? static_cast<std::uint8_t>(4 * lane + i) : 0x80;
+  __m256i s[4];
+  for (int i = 0; i < 4; ++i) s[i] = _mm256_load_si256(reinterpret_cast<const __m256i*>(sel[i]));
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  auto table = [&](__m256i v) {
+    return _mm256_add_epi8(_mm256_add_epi8(_mm256_shuffle_epi8(v, s[0]), _mm256_shuffle_epi8(v, s[1])),
+                           _mm256_add_epi8(_mm256_shuffle_epi8(v, s[2]), _mm256_shuffle_epi8(v, s[3])));
+  };
+  std::size_t grp = 0;
+  for (; grp + 2 <= g.groups; grp += 2) {
+    const __m256i v = _mm256_broadcastsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(g.a + 4 * grp)));
+    if (g.bits <= 4) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(g.tables + grp * 16), table(v));
+    } else {
+      const __m256i lo = table(_mm256_and_si256(v, low4));
+      const __m256i hi = table(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(g.tables + grp * 32), _mm256_permute2x128_si256(lo, hi, 0x20));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(g.tables + grp * 32 + 32), _mm256_permute2x128_si256(lo, hi, 0x31));
+    }
+  }
+  if (grp < g.groups) {
+    lut_table_args rest = g;
+    rest.a = g.a + 4 * grp;
+    rest.groups = g.groups - grp;
+    rest.tables = g.tables + grp * (g.bits <= 4 ? 16 : 32);
+    build_lut_tables(rest, Arch{}, arch::common{});  // the tail, portable code instantiated for Arch
+  }
+}
 
 /// @brief Activation rows per gemm register block of the AVX2 LUT kernel.
 template <int W, int A, class Arch>

@@ -2,6 +2,7 @@
 // fallback for ISAs without a table shuffle kernel, and an independent check of the table layout).
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -11,6 +12,26 @@
 #include "mpq/kernel/row_tiles.hpp"
 
 namespace mpq::kernel {
+
+/// @brief common_lut_tables: entry i of a group's table = sum of the group's codes whose bit is set in i.
+template <class Arch>
+void build_lut_tables(const lut_table_args& g, Arch, arch::requires_arch<arch::common>) noexcept {
+  const int tables = g.bits <= 4 ? 1 : 2;
+  for (std::size_t grp = 0; grp < g.groups; ++grp) {
+    unsigned x[2][4] = {};
+    for (std::size_t i = 0; i < 4; ++i) {
+      const unsigned u = g.a[4 * grp + i];
+      x[0][i] = tables == 1 ? u : (u & 15u);
+      x[1][i] = u >> 4;
+    }
+    for (int t = 0; t < tables; ++t) {
+      std::uint8_t* tab = g.tables + (grp * static_cast<std::size_t>(tables) + static_cast<std::size_t>(t)) * 16;
+      tab[0] = 0;
+      for (unsigned idx = 1; idx < 16; ++idx)
+        tab[idx] = static_cast<std::uint8_t>(tab[idx & (idx - 1)] + x[t][std::countr_zero(idx)]);
+    }
+  }
+}
 
 template <int W, int A, class Arch>
 constexpr int lut_rows_per_block(Arch, arch::requires_arch<arch::common>) noexcept {
