@@ -16,19 +16,14 @@
 #include "mpq/quant/calibration.hpp"
 #include "mpq/quant/lsq.hpp"
 #include "mpq/quant/span.hpp"
-#include "mpq/search/ilp.hpp"
+#include "mpq/search/convex.hpp"
 #include "mpq/search/problem.hpp"
 #include "mpq/search/result.hpp"
 #include "mpq/search/sensitivity_fisher.hpp"
+#include "mpq/search/strategy_concepts.hpp"
 #include "mpq/search/training/training_base.hpp"
 
 namespace mpq {
-
-/// @brief A one-shot strategy QBitOpt can re-solve with: try_solve(problem, search_result&).
-template <class S>
-concept BudgetSolver = requires(S& s, const problem& p, search_result& r) {
-  { s.try_solve(p, r) } -> std::same_as<status>;
-};
 
 /// @brief QBitOpt's schedule and quantizer options (algorithms.md §5c; values UNVERIFIED).
 struct qbitopt_options {
@@ -58,10 +53,11 @@ struct qbitopt_options {
 /// with R_l the range the layer's quantizer covers now (s·(2^b − 1)). At the start the bits are the
 /// largest uniform candidate pair (W = A preferred) that meets every budget (or the solver's answer for a flat
 /// objective when none does); after every T steps, until the last freeze_fraction of training, the
-/// problem is re-solved with the Solver (ilp_search by default: exact), and a layer whose bits
+/// problem is re-solved with the Solver (convex_search by default, QBitOpt's relaxation and
+/// feasible rounding; ilp_search for the exact optimum), and a layer whose bits
 /// change keeps its clipping range: s ← s·(2^b − 1)/(2^b' − 1). Every allocation the strategy
 /// emits is checked against every budget before it is applied. No own loss term (R = 0).
-template <BudgetSolver Solver = ilp_search>
+template <SearchStrategy Solver = convex_search>
 class qbitopt_training : public detail::training_base<qbitopt_training<Solver>> {
   using base = detail::training_base<qbitopt_training<Solver>>;
 
