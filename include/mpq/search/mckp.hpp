@@ -85,7 +85,9 @@ inline double combine_cost(cost_aggregation a, double acc, double v) {
 
 /// Compile `p` into `out`. Fails with errc::infeasible when some layer (or tie group) has no choice
 /// left after the max-constraint filters and forbidden (+inf) objectives, with a message naming it.
-inline status compile(const problem& p, mckp& out, mckp_workspace& ws) {
+/// prune_dominated = false keeps dominated choices (a strategy that walks bit widths step by step
+/// needs every step).
+inline status compile(const problem& p, mckp& out, mckp_workspace& ws, bool prune_dominated = true) {
   const std::size_t L = p.layer_count(), C = p.constraint_count();
   if (L == 0) return status::failure(errc::invalid_argument, "search: the problem has no layers");
   if (!p.has_objective())
@@ -261,6 +263,7 @@ inline status compile(const problem& p, mckp& out, mckp_workspace& ws) {
       const std::size_t ch = ws.order[i];
       bool dominated = false;
       for (std::size_t kk : ws.kept) {
+        if (!prune_dominated) break;
         bool all_le = true;
         for (std::size_t r = 0; r < m && all_le; ++r) all_le = out.cost[kk * m + r] <= out.cost[ch * m + r];
         if (all_le) {
@@ -313,6 +316,12 @@ inline status infeasible_status(const problem& p, const mckp& k, const char* wha
   if (!any_exceeded && pos > 0 && pos < static_cast<int>(sizeof buf))
     std::snprintf(buf + pos, sizeof buf - static_cast<std::size_t>(pos), " each alone fits, not all together");
   return status::failure(errc::infeasible, "%s", buf);
+}
+
+/// The bits the q-th layer of group g takes in choice `choice`.
+inline bit_pair choice_bits(const problem& p, const mckp& k, std::size_t g, std::uint32_t choice, std::size_t q) {
+  const std::size_t l = k.layers[k.layer_begin[g] + q];
+  return p.candidates(l)[k.picks[k.pick_begin[choice] + q] - p.candidate_offset(l)];
 }
 
 /// Write the per-layer bits of a selection (`sel[g]` = global choice index of group g).
