@@ -1,7 +1,7 @@
 # Sourced by tools/*.sh and .ci/run: installs what mpq needs from Debian 12's archive (as root).
 # One list per purpose, so each command installs only what it uses.
 
-MPQ_PKGS_BUILD="g++ cmake make ninja-build clang-14 libclang-rt-14-dev xtensor-dev libxsimd-dev xtl-dev doctest-dev libbenchmark-dev zlib1g-dev libopenblas-dev"
+MPQ_PKGS_BUILD="g++ cmake make ninja-build clang-14 libclang-rt-14-dev xtensor-dev libxsimd-dev xtl-dev doctest-dev libbenchmark-dev zlib1g-dev libopenblas-dev libglpk-dev"
 # Cortex-M4 cross build and its emulator (about 2.5 GB installed, most of it newlib's libstdc++).
 MPQ_PKGS_EMBEDDED="gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm"
 # aarch64 cross build of the kernel tests and the emulator that runs them.
