@@ -6,7 +6,10 @@ MPQ_PKGS_BUILD="g++ cmake make ninja-build clang-14 libclang-rt-14-dev xtensor-d
 MPQ_PKGS_EMBEDDED="gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm"
 # aarch64 cross build of the kernel tests and the emulator that runs them.
 MPQ_PKGS_CROSS_AARCH64="g++-aarch64-linux-gnu qemu-user"
-MPQ_PKGS_TEST="${MPQ_PKGS_BUILD} ${MPQ_PKGS_EMBEDDED}"
+# LibTorch for the adapter's tests and examples (-DMPQ_WITH_TORCH=ON, g++ only; about 500 MB) and the
+# Fashion-MNIST data the training examples and torch_training tests train on.
+MPQ_PKGS_TRAINING="libtorch-dev dataset-fashion-mnist"
+MPQ_PKGS_TEST="${MPQ_PKGS_BUILD} ${MPQ_PKGS_EMBEDDED} ${MPQ_PKGS_TRAINING}"
 MPQ_PKGS_MAIN="${MPQ_PKGS_BUILD}"
 
 # mpq_install_packages <pkg...>: apt-get install whatever is missing (no-op when all are present).

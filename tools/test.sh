@@ -8,6 +8,7 @@ source tools/deps.sh
 mpq_install_packages ${MPQ_PKGS_TEST}
 
 BUILD_DIR="${MPQ_TEST_BUILD_DIR:-build/test}"
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ ${MPQ_TEST_CMAKE_ARGS:-}
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ -DMPQ_WITH_TORCH=ON \
+  ${MPQ_TEST_CMAKE_ARGS:-}
 cmake --build "$BUILD_DIR" -j"$(mpq_jobs)"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(mpq_jobs)"
