@@ -32,16 +32,25 @@ struct prepared_activations {
   std::int32_t offset = 0;            ///< a_u = a + offset: 2^(A-1) for signed activations, else 0
 };
 
-/// Template on Arch so every runtime-dispatch translation unit has its own copy (no ODR mixing).
+/// The buffer of `row_bytes` per activation row, and the sums of a_u over the real K. (Templates on
+/// Arch, like everything the kernels run, so each runtime-dispatch TU keeps its own copy.)
 template <class Arch>
-prepared_activations prepare_unpack(const decoded_activations& a, std::size_t padded_cols, bool int16) {
+prepared_activations begin_prepared(const decoded_activations& a, std::size_t row_bytes) {
   prepared_activations p;
   p.offset = a.offset;
-  const std::size_t elem = int16 ? 2 : 1;
-  p.stride = round_up(padded_cols * elem, kernel_alignment);
+  p.stride = round_up(row_bytes, kernel_alignment);
   p.storage = allocate_zeroed(a.rows * p.stride);
   p.data = p.storage.get();
   p.sums_u.resize(a.rows);
+  for (std::size_t m = 0; m < a.rows; ++m)
+    p.sums_u[m] = a.sums[m] + static_cast<std::int32_t>(a.cols) * p.offset;
+  return p;
+}
+
+/// Template on Arch so every runtime-dispatch translation unit has its own copy (no ODR mixing).
+template <class Arch>
+prepared_activations prepare_unpack(const decoded_activations& a, std::size_t padded_cols, bool int16) {
+  prepared_activations p = begin_prepared<Arch>(a, padded_cols * (int16 ? 2 : 1));
   for (std::size_t m = 0; m < a.rows; ++m) {
     const std::uint8_t* src = a.codes + m * a.stride;
     std::uint8_t* dst = p.storage.get() + m * p.stride;
@@ -51,7 +60,6 @@ prepared_activations prepare_unpack(const decoded_activations& a, std::size_t pa
     } else {
       for (std::size_t k = 0; k < a.cols; ++k) dst[k] = src[k];
     }
-    p.sums_u[m] = a.sums[m] + static_cast<std::int32_t>(a.cols) * p.offset;
   }
   return p;
 }
@@ -60,14 +68,8 @@ prepared_activations prepare_unpack(const decoded_activations& a, std::size_t pa
 /// parts (A > 4): entry i = sum of the codes whose bit is set in i (row_tiles' nibble order).
 template <class Arch>
 prepared_activations prepare_lut(const decoded_activations& a, std::size_t padded_cols) {
-  prepared_activations p;
-  p.offset = a.offset;
-  const int tables = a.bits <= 4 ? 1 : 2;
-  const std::size_t groups = padded_cols / 4;
-  p.stride = round_up(groups * 16 * static_cast<std::size_t>(tables), kernel_alignment);
-  p.storage = allocate_zeroed(a.rows * p.stride);
-  p.data = p.storage.get();
-  p.sums_u.resize(a.rows);
+  const std::size_t tables = a.bits <= 4 ? 1 : 2;
+  prepared_activations p = begin_prepared<Arch>(a, padded_cols / 4 * 16 * tables);
   for (std::size_t m = 0; m < a.rows; ++m) {
     lut_table_args t;
     t.a = a.codes + m * a.stride;  // zero past K, and the stride covers padded_cols
@@ -75,7 +77,6 @@ prepared_activations prepare_lut(const decoded_activations& a, std::size_t padde
     t.bits = a.bits;
     t.tables = p.storage.get() + m * p.stride;
     build_lut_tables(t, Arch{}, Arch{});
-    p.sums_u[m] = a.sums[m] + static_cast<std::int32_t>(a.cols) * p.offset;
   }
   return p;
 }
@@ -83,13 +84,9 @@ prepared_activations prepare_lut(const decoded_activations& a, std::size_t padde
 /// A bit-planes of a_u per row, each padded_cols / 64 words (bit i of word w = code 64 w + i).
 template <class Arch>
 prepared_activations prepare_bitserial(const decoded_activations& a, std::size_t padded_cols) {
-  prepared_activations p;
-  p.offset = a.offset;
   const std::size_t words = padded_cols / 64;
-  p.stride = round_up(words * static_cast<std::size_t>(a.bits), 8);  // in words
-  p.storage = allocate_zeroed(a.rows * p.stride * 8);
-  p.data = p.storage.get();
-  p.sums_u.resize(a.rows);
+  prepared_activations p = begin_prepared<Arch>(a, words * static_cast<std::size_t>(a.bits) * 8);
+  p.stride /= 8;  // in words
   auto* planes = reinterpret_cast<std::uint64_t*>(p.storage.get());
   for (std::size_t m = 0; m < a.rows; ++m) {
     const std::uint8_t* src = a.codes + m * a.stride;
@@ -99,7 +96,6 @@ prepared_activations prepare_bitserial(const decoded_activations& a, std::size_t
       for (int j = 0; j < a.bits; ++j)
         row[static_cast<std::size_t>(j) * words + k / 64] |= ((u >> j) & 1u) << (k % 64);
     }
-    p.sums_u[m] = a.sums[m] + static_cast<std::int32_t>(a.cols) * p.offset;
   }
   return p;
 }
