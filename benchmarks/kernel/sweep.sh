@@ -44,7 +44,7 @@ for name in sorted(rows, key=key):
     else:
         ratio = b.get("speedup_vs_sgemv" if op == "gemv" else "speedup_vs_sgemm")
         if op == "gemv":
-            target = gemv_targets.get(w) if a == 8 else 0.8 * 32 / w
+            target = gemv_targets.get(w, 0.8 * 32 / w) if a == 8 else 0.8 * 32 / w
         else:
             target = gemm_targets.get((w, a))
         col = f"{ratio:.2f}x" if ratio is not None else "?"
