@@ -13,14 +13,8 @@ int main() {
   plain_mlp net({784, 64, 32, 16, 10});
 
   // The problem: fc1 and fc4 stay at 8 bits; fc2, fc3 choose W in {1..4} and A in {2, 3, 4}.
-  const auto layers = net.layer_infos();
-  const mpq::bit_pair fixed[] = {{8, 8}};
   const int w_bits[] = {1, 2, 3, 4}, a_bits[] = {2, 3, 4};
-  mpq::problem p;
-  p.add_layer(layers[0], std::span<const mpq::bit_pair>(fixed));
-  p.add_layer(layers[1], w_bits, a_bits);
-  p.add_layer(layers[2], w_bits, a_bits);
-  p.add_layer(layers[3], std::span<const mpq::bit_pair>(fixed));
+  mpq::problem p = mlp_problem(net, w_bits, a_bits);  // fc1 and fc4 fixed at W8A8
   p.add_constraint(mpq::bitops{}, mpq::budget::uniform(2, 3));
 
   mpq::edmips_options o;

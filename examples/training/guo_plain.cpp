@@ -37,14 +37,8 @@ int main() {
   // Weights of fc2 and fc3 searched over 2..6 bits (consecutive: reading B interpolates them);
   // every input is 8-bit (Guo et al. learn weight bits only); fc1 and fc4 fixed at W8.
   const int w_bits[] = {2, 3, 4, 5, 6}, a_bits[] = {8};
-  const mpq::bit_pair fixed[] = {{8, 8}};
   auto make_problem = [&](const plain_mlp& net) {
-    const auto layers = net.layer_infos();
-    mpq::problem p;
-    p.add_layer(layers[0], std::span<const mpq::bit_pair>(fixed));
-    p.add_layer(layers[1], w_bits, a_bits);
-    p.add_layer(layers[2], w_bits, a_bits);
-    p.add_layer(layers[3], std::span<const mpq::bit_pair>(fixed));
+    mpq::problem p = mlp_problem(net, w_bits, a_bits);
     p.add_constraint(mpq::weight_size{}, mpq::budget::uniform(4, 8));
     return p;
   };

@@ -13,14 +13,8 @@ int main() {
   const plain_data train = load_plain(4096);
   plain_mlp net({784, 64, 32, 16, 10});
 
-  const auto layers = net.layer_infos();
-  const mpq::bit_pair fixed[] = {{8, 8}};
   const int bits[] = {2, 3, 4, 5, 6};  // LIMPQ's candidates
-  mpq::problem p;
-  p.add_layer(layers[0], std::span<const mpq::bit_pair>(fixed));
-  p.add_layer(layers[1], bits, bits);
-  p.add_layer(layers[2], bits, bits);
-  p.add_layer(layers[3], std::span<const mpq::bit_pair>(fixed));
+  mpq::problem p = mlp_problem(net, bits, bits);  // fc1 and fc4 fixed at W8A8
   p.add_constraint(mpq::bitops{}, mpq::budget::uniform(4, 4));
 
   mpq::limpq_training s(p);  // α = 2, clean-up on, gradients clipped to ±1

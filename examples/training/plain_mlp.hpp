@@ -178,6 +178,22 @@ class plain_mlp {
   std::vector<mpq::sgd_optimizer> optimizers_;
 };
 
+/// The search problem of a perceptron: its first and last layer fixed at `fixed`, the others
+/// searched over w_bits × a_bits.
+inline mpq::problem mlp_problem(const plain_mlp& net, std::span<const int> w_bits, std::span<const int> a_bits,
+                                mpq::bit_pair fixed = {8, 8}) {
+  const auto layers = net.layer_infos();
+  const mpq::bit_pair f[] = {fixed};
+  mpq::problem p;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    if (l == 0 || l + 1 == layers.size())
+      p.add_layer(layers[l], std::span<const mpq::bit_pair>(f));
+    else
+      p.add_layer(layers[l], w_bits, a_bits);
+  }
+  return p;
+}
+
 /// Rows [b·batch, (b+1)·batch) of a data set (wrapping around), as a span of images and labels.
 inline std::pair<std::span<const float>, std::span<const std::uint8_t>> plain_batch(const plain_data& d, std::size_t b,
                                                                                      std::size_t batch) {

@@ -15,14 +15,8 @@ int main() {
 
   // fc1 and fc4 fixed at 8 bits; fc2, fc3 learn W in 2..8 and A in 1..8 bits. Budget: the weight
   // memory of 2-bit fc2/fc3 weights.
-  const auto layers = net.layer_infos();
-  const mpq::bit_pair fixed[] = {{8, 8}};
   const int w_bits[] = {2, 3, 4, 5, 6, 7, 8}, a_bits[] = {1, 2, 3, 4, 5, 6, 7, 8};
-  mpq::problem p;
-  p.add_layer(layers[0], std::span<const mpq::bit_pair>(fixed));
-  p.add_layer(layers[1], w_bits, a_bits);
-  p.add_layer(layers[2], w_bits, a_bits);
-  p.add_layer(layers[3], std::span<const mpq::bit_pair>(fixed));
+  mpq::problem p = mlp_problem(net, w_bits, a_bits);  // fc1 and fc4 fixed at W8A8
   p.add_constraint(mpq::weight_size{}, mpq::budget::uniform(2, 8));
 
   mpq::uhlich_options<mpq::u3_quantizer> o;

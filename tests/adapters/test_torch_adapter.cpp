@@ -2,6 +2,7 @@
 // LibTorch's autograd on the same math, EdMIPS's composite convolution (bilinearity), Uhlich's
 // gradients and memory penalty, the parameter tensor and the update hooks.
 #include "torch_doctest.hpp"
+#include "torch_test_util.hpp"
 
 #include <bit>
 #include <cmath>
@@ -20,24 +21,8 @@
 namespace {
 
 using mpq::operand;
-
-void check_close(const torch::Tensor& a, const torch::Tensor& b, double rtol = 1e-5, double atol = 1e-6) {
-  REQUIRE(a.sizes() == b.sizes());
-  const auto diff = (a - b).abs().max().item<double>();
-  const auto scale = b.abs().max().item<double>();
-  INFO("max |a - b| = " << diff << ", max |b| = " << scale);
-  CHECK(diff <= atol + rtol * scale);
-}
-
-bool bitwise_equal(const torch::Tensor& a, const torch::Tensor& b) {
-  if (a.sizes() != b.sizes()) return false;
-  const auto ac = a.contiguous(), bc = b.contiguous();
-  const float* pa = ac.data_ptr<float>();
-  const float* pb = bc.data_ptr<float>();
-  for (std::int64_t i = 0; i < ac.numel(); ++i)
-    if (std::bit_cast<std::uint32_t>(pa[i]) != std::bit_cast<std::uint32_t>(pb[i])) return false;
-  return true;
-}
+using mpq_torch_test::bitwise_equal;
+using mpq_torch_test::check_close;
 
 // Values of an mpq quantizer applied elementwise (a constant for LibTorch's autograd).
 template <class Q>

@@ -1,8 +1,7 @@
 // The LibTorch adapter's LSQ side: lsq_fake_quantize against algorithms.md's worked values and
 // LibTorch's autograd on the same math; the LSQ layers' integer mode against mpq's reference kernels.
-// (A TU apart from the strategy tests: packed/aligned_bytes.hpp and cost/layer.hpp both define
-// mpq::detail::checked_mul(size_t...), so packed/ and cost/ headers cannot share a TU yet.)
 #include "torch_doctest.hpp"
+#include "torch_test_util.hpp"
 
 #include <bit>
 #include <cmath>
@@ -17,24 +16,8 @@
 
 namespace {
 
-
-void check_close(const torch::Tensor& a, const torch::Tensor& b, double rtol = 1e-5, double atol = 1e-6) {
-  REQUIRE(a.sizes() == b.sizes());
-  const auto diff = (a - b).abs().max().item<double>();
-  const auto scale = b.abs().max().item<double>();
-  INFO("max |a - b| = " << diff << ", max |b| = " << scale);
-  CHECK(diff <= atol + rtol * scale);
-}
-
-bool bitwise_equal(const torch::Tensor& a, const torch::Tensor& b) {
-  if (a.sizes() != b.sizes()) return false;
-  const auto ac = a.contiguous(), bc = b.contiguous();
-  const float* pa = ac.data_ptr<float>();
-  const float* pb = bc.data_ptr<float>();
-  for (std::int64_t i = 0; i < ac.numel(); ++i)
-    if (std::bit_cast<std::uint32_t>(pa[i]) != std::bit_cast<std::uint32_t>(pb[i])) return false;
-  return true;
-}
+using mpq_torch_test::bitwise_equal;
+using mpq_torch_test::check_close;
 
 // LSQ in plain LibTorch ops (LSQ's reference formulation): gradient-scaled step, STE round.
 torch::Tensor lsq_torch(const torch::Tensor& x, const torch::Tensor& s, double qn, double qp, double g) {

@@ -95,11 +95,8 @@ class edmips_training : public detail::training_base<edmips_training> {
     s.problem_ = p;
     s.options_ = o;
     const std::size_t L = p.layer_count();
-    s.widths_[0].resize(L);
-    s.widths_[1].resize(L);
+    MPQ_TRY(detail::read_grid_widths(p, who, s.widths_));
     for (std::size_t l = 0; l < L; ++l) {
-      if (!p.is_fixed(l)) MPQ_TRY(detail::check_full_grid(p, l, who));
-      detail::candidate_widths(p, l, s.widths_[0][l], s.widths_[1][l]);
       for (int which = 0; which < 2; ++which)
         for (int b : s.widths_[which][l]) {
           if (b >= 16) continue;
@@ -199,8 +196,7 @@ class edmips_training : public detail::training_base<edmips_training> {
   /// @brief Checked: y = the layer's mixture of x (weights: Gaussian quantizers with σ = std(x),
   /// unbiased; activations: HWGQ). x must be non-empty and finite for weights; |y| = |x|.
   status try_forward(std::size_t layer, operand which, std::span<const float> x, std::span<float> y) const {
-    MPQ_TRY(detail::check_layer_index("edmips: forward", layer, layer_count()));
-    MPQ_TRY(detail::check_same_size("edmips: forward", "x", x.size(), "y", y.size()));
+    MPQ_TRY(detail::check_forward("edmips: forward", layer, layer_count(), x.size(), y.size()));
     branch_set b;
     MPQ_TRY(branches(layer, which, x, b));
     mixture_forward(b.span(), b.pi_span(), x, y);
@@ -213,10 +209,8 @@ class edmips_training : public detail::training_base<edmips_training> {
   /// treated as a constant, as in EdMIPS.
   status try_backward(std::size_t layer, operand which, std::span<const float> x, std::span<const float> grad_y,
                       std::span<float> grad_x, std::span<float> grad_theta) const {
-    MPQ_TRY(detail::check_layer_index("edmips: backward", layer, layer_count()));
-    MPQ_TRY(detail::check_same_size("edmips: backward", "grad_y", grad_y.size(), "x", x.size()));
-    if (!grad_x.empty()) MPQ_TRY(detail::check_same_size("edmips: backward", "grad_x", grad_x.size(), "x", x.size()));
-    MPQ_TRY(detail::check_parameter_buffer("edmips: backward", grad_theta.size(), params_.size()));
+    MPQ_TRY(detail::check_backward("edmips: backward", layer, layer_count(), x.size(), grad_y.size(), grad_x.size(), grad_theta.size(),
+                                   params_.size()));
     branch_set b;
     MPQ_TRY(branches(layer, which, x, b));
     std::array<double, candidate_bits_count> gpi{};
@@ -276,10 +270,7 @@ class edmips_training : public detail::training_base<edmips_training> {
   status try_prepare_update() { return {}; }
   /// @brief Counts the step; a non-finite logit (a diverged run) is an error.
   status try_finish_update() {
-    for (std::size_t i = 0; i < params_.size(); ++i)
-      if (!std::isfinite(params_[i]))
-        return status::failure(errc::not_finite, "edmips: logit %zu = %g after step %llu: training diverged", i,
-                               static_cast<double>(params_[i]), static_cast<unsigned long long>(steps_));
+    MPQ_TRY(detail::check_finite_parameters("edmips", params_, steps_));
     ++steps_;
     return {};
   }
@@ -332,14 +323,7 @@ class edmips_training : public detail::training_base<edmips_training> {
 
   static constexpr std::size_t index(operand which) noexcept { return which == operand::weights ? 0 : 1; }
 
-  // Branches of one layer operand, with their mixing weights.
-  struct branch_set {
-    std::array<quantizer_branch, candidate_bits_count> q{};
-    std::array<float, candidate_bits_count> pi{};
-    std::size_t count = 0;
-    std::span<const quantizer_branch> span() const noexcept { return {q.data(), count}; }
-    std::span<const float> pi_span() const noexcept { return {pi.data(), count}; }
-  };
+  using branch_set = mixture_branches;
 
   status branches(std::size_t layer, operand which, std::span<const float> x, branch_set& b) const {
     const auto w = widths(layer, which);
@@ -396,7 +380,7 @@ class edmips_training : public detail::training_base<edmips_training> {
   }
 
   edmips_options options_{};
-  std::array<std::vector<std::vector<int>>, 2> widths_;  // [weights/activations][layer]
+  detail::layer_widths widths_;  // [weights/activations][layer]
   std::array<detail::operand_slots, 2> slots_;
   std::array<std::vector<std::size_t>, 2> offset_;       // per slot: offset in params_
   double f1_ = 1.0;

@@ -76,8 +76,7 @@ class fixed_width_activations {
 
   status forward(std::size_t l, std::span<float> params, std::span<const float> x, std::span<float> y) {
     if (offset_[l] == no_slot) {
-      const auto r = quantizer_branch::relu();
-      for (std::size_t k = 0; k < x.size(); ++k) y[k] = r.value(x[k]);
+      float_forward(operand::activations, x, y);
       return {};
     }
     float& s = params[offset_[l]];
@@ -95,9 +94,7 @@ class fixed_width_activations {
   status backward(std::size_t l, std::span<const float> params, std::span<const float> x, std::span<const float> grad_y,
                   std::span<float> grad_x, std::span<float> grad_theta) const {
     if (offset_[l] == no_slot) {
-      const auto r = quantizer_branch::relu();
-      if (!grad_x.empty())
-        for (std::size_t k = 0; k < x.size(); ++k) grad_x[k] = grad_y[k] * r.gradient(x[k]).grad;
+      float_backward(operand::activations, x, grad_y, grad_x);
       return {};
     }
     if (!ready_[l])
@@ -242,8 +239,7 @@ class guo_softmax_training : public detail::training_base<guo_softmax_training> 
   /// @brief Checked: weights → the π-mixture of the per-width quantizers; activations → the
   /// layer's fixed-width quantizer (its step initialised on the first call).
   status try_forward(std::size_t layer, operand which, std::span<const float> x, std::span<float> y) {
-    MPQ_TRY(detail::check_layer_index("guo_softmax: forward", layer, layer_count()));
-    MPQ_TRY(detail::check_same_size("guo_softmax: forward", "x", x.size(), "y", y.size()));
+    MPQ_TRY(detail::check_forward("guo_softmax: forward", layer, layer_count(), x.size(), y.size()));
     if (which == operand::activations) return activations_.forward(layer, params_, x, y);
     branch_set b;
     MPQ_TRY(branches(layer, x, b));
@@ -254,10 +250,8 @@ class guo_softmax_training : public detail::training_base<guo_softmax_training> 
   /// @brief Checked: grad_x and the logit (or activation step) gradients added to grad_theta.
   status try_backward(std::size_t layer, operand which, std::span<const float> x, std::span<const float> grad_y,
                       std::span<float> grad_x, std::span<float> grad_theta) const {
-    MPQ_TRY(detail::check_layer_index("guo_softmax: backward", layer, layer_count()));
-    MPQ_TRY(detail::check_same_size("guo_softmax: backward", "grad_y", grad_y.size(), "x", x.size()));
-    if (!grad_x.empty()) MPQ_TRY(detail::check_same_size("guo_softmax: backward", "grad_x", grad_x.size(), "x", x.size()));
-    MPQ_TRY(detail::check_parameter_buffer("guo_softmax: backward", grad_theta.size(), params_.size()));
+    MPQ_TRY(detail::check_backward("guo_softmax: backward", layer, layer_count(), x.size(), grad_y.size(), grad_x.size(), grad_theta.size(),
+                                   params_.size()));
     if (which == operand::activations) return activations_.backward(layer, params_, x, grad_y, grad_x, grad_theta);
     branch_set b;
     MPQ_TRY(branches(layer, x, b));
@@ -290,10 +284,7 @@ class guo_softmax_training : public detail::training_base<guo_softmax_training> 
 
   status try_prepare_update() { return {}; }
   status try_finish_update() {
-    for (std::size_t i = 0; i < params_.size(); ++i)
-      if (!std::isfinite(params_[i]))
-        return status::failure(errc::not_finite, "guo_softmax: parameter %zu = %g after step %llu: training diverged", i,
-                               static_cast<double>(params_[i]), static_cast<unsigned long long>(steps_));
+    MPQ_TRY(detail::check_finite_parameters("guo_softmax", params_, steps_));
     activations_.project(params_);
     ++steps_;
     return {};
@@ -320,13 +311,7 @@ class guo_softmax_training : public detail::training_base<guo_softmax_training> 
  private:
   guo_softmax_training() = default;
 
-  struct branch_set {
-    std::array<quantizer_branch, candidate_bits_count> q{};
-    std::array<float, candidate_bits_count> pi{};
-    std::size_t count = 0;
-    std::span<const quantizer_branch> span() const noexcept { return {q.data(), count}; }
-    std::span<const float> pi_span() const noexcept { return {pi.data(), count}; }
-  };
+  using branch_set = mixture_branches;
 
   status branches(std::size_t layer, std::span<const float> w, branch_set& b) const {
     b.count = widths_[layer].size();
@@ -455,8 +440,7 @@ class guo_interpolation_training : public detail::training_base<guo_interpolatio
   }
 
   status try_forward(std::size_t layer, operand which, std::span<const float> x, std::span<float> y) {
-    MPQ_TRY(detail::check_layer_index("guo_interpolation: forward", layer, layer_count()));
-    MPQ_TRY(detail::check_same_size("guo_interpolation: forward", "x", x.size(), "y", y.size()));
+    MPQ_TRY(detail::check_forward("guo_interpolation: forward", layer, layer_count(), x.size(), y.size()));
     if (which == operand::activations) return activations_.forward(layer, params_, x, y);
     pair_set b;
     MPQ_TRY(branches(layer, x, b));
@@ -466,11 +450,8 @@ class guo_interpolation_training : public detail::training_base<guo_interpolatio
 
   status try_backward(std::size_t layer, operand which, std::span<const float> x, std::span<const float> grad_y,
                       std::span<float> grad_x, std::span<float> grad_theta) const {
-    MPQ_TRY(detail::check_layer_index("guo_interpolation: backward", layer, layer_count()));
-    MPQ_TRY(detail::check_same_size("guo_interpolation: backward", "grad_y", grad_y.size(), "x", x.size()));
-    if (!grad_x.empty())
-      MPQ_TRY(detail::check_same_size("guo_interpolation: backward", "grad_x", grad_x.size(), "x", x.size()));
-    MPQ_TRY(detail::check_parameter_buffer("guo_interpolation: backward", grad_theta.size(), params_.size()));
+    MPQ_TRY(detail::check_backward("guo_interpolation: backward", layer, layer_count(), x.size(), grad_y.size(), grad_x.size(), grad_theta.size(),
+                                   params_.size()));
     if (which == operand::activations) return activations_.backward(layer, params_, x, grad_y, grad_x, grad_theta);
     pair_set b;
     MPQ_TRY(branches(layer, x, b));
@@ -493,10 +474,7 @@ class guo_interpolation_training : public detail::training_base<guo_interpolatio
   status try_prepare_update() { return {}; }
   /// @brief Projects every β back into [b_min, b_max] and counts the step.
   status try_finish_update() {
-    for (std::size_t i = 0; i < params_.size(); ++i)
-      if (!std::isfinite(params_[i]))
-        return status::failure(errc::not_finite, "guo_interpolation: parameter %zu = %g after step %llu: training diverged",
-                               i, static_cast<double>(params_[i]), static_cast<unsigned long long>(steps_));
+    MPQ_TRY(detail::check_finite_parameters("guo_interpolation", params_, steps_));
     for (std::size_t k = 0; k < slots_.count(); ++k) params_[k] = clamp(slots_.owner[k], params_[k]);
     activations_.project(params_);
     ++steps_;

@@ -204,10 +204,9 @@ class limpq_training : public detail::training_base<limpq_training> {
   /// @brief Checked: LSQ at the current pass's bits (steps initialised on first use); fixed
   /// layers: identity (weights) / ReLU (activations).
   status try_forward(std::size_t layer, operand which, std::span<const float> x, std::span<float> y) {
-    MPQ_TRY(detail::check_layer_index("limpq: forward", layer, layer_count()));
-    MPQ_TRY(detail::check_same_size("limpq: forward", "x", x.size(), "y", y.size()));
+    MPQ_TRY(detail::check_forward("limpq: forward", layer, layer_count(), x.size(), y.size()));
     if (!is_searched(layer)) {
-      for (std::size_t k = 0; k < x.size(); ++k) y[k] = which == operand::weights ? x[k] : (x[k] > 0.0f ? x[k] : 0.0f);
+      detail::float_forward(which, x, y);
       return {};
     }
     const int b = widths_[pass_index_[layer]];
@@ -230,14 +229,10 @@ class limpq_training : public detail::training_base<limpq_training> {
   /// @brief Checked: LSQ's backward; ∂L/∂s_l[b] of the current pass's width added to grad_theta.
   status try_backward(std::size_t layer, operand which, std::span<const float> x, std::span<const float> grad_y,
                       std::span<float> grad_x, std::span<float> grad_theta) const {
-    MPQ_TRY(detail::check_layer_index("limpq: backward", layer, layer_count()));
-    MPQ_TRY(detail::check_parameter_buffer("limpq: backward", grad_theta.size(), params_.size()));
-    MPQ_TRY(detail::check_same_size("limpq: backward", "grad_y", grad_y.size(), "x", x.size()));
-    if (!grad_x.empty()) MPQ_TRY(detail::check_same_size("limpq: backward", "grad_x", grad_x.size(), "x", x.size()));
+    MPQ_TRY(detail::check_backward("limpq: backward", layer, layer_count(), x.size(), grad_y.size(), grad_x.size(), grad_theta.size(),
+                                   params_.size()));
     if (!is_searched(layer)) {
-      if (!grad_x.empty())
-        for (std::size_t k = 0; k < x.size(); ++k)
-          grad_x[k] = which == operand::weights ? grad_y[k] : (x[k] > 0.0f ? grad_y[k] : 0.0f);
+      detail::float_backward(which, x, grad_y, grad_x);
       return {};
     }
     auto q = try_quantizer(layer, which);
@@ -259,10 +254,7 @@ class limpq_training : public detail::training_base<limpq_training> {
   }
   /// @brief Keeps initialised steps positive and counts the step.
   status try_finish_update() {
-    for (std::size_t i = 0; i < params_.size(); ++i)
-      if (!std::isfinite(params_[i]))
-        return status::failure(errc::not_finite, "limpq: step %zu = %g after step %llu: training diverged", i,
-                               static_cast<double>(params_[i]), static_cast<unsigned long long>(steps_));
+    MPQ_TRY(detail::check_finite_parameters("limpq", params_, steps_));
     for (std::size_t i = 0; i < params_.size(); ++i)
       if (ready_[i] && !(params_[i] >= min_step)) params_[i] = min_step;
     ++steps_;

@@ -145,16 +145,13 @@ class qbitopt_training : public detail::training_base<qbitopt_training<Solver>> 
   /// @brief Checked: LSQ fake-quantization at the layer's current bits (the step is initialised
   /// from x on the first call); identity / ReLU at 16/32 bits.
   status try_forward(std::size_t layer, operand which, std::span<const float> x, std::span<float> y) {
-    MPQ_TRY(detail::check_layer_index("qbitopt: forward", layer, this->layer_count()));
-    MPQ_TRY(detail::check_same_size("qbitopt: forward", "x", x.size(), "y", y.size()));
+    MPQ_TRY(detail::check_forward("qbitopt: forward", layer, this->layer_count(), x.size(), y.size()));
     const int b = width(layer, which);
     const std::size_t off = parameter_offset(layer, which);
     if (b >= 16) {
-      double top = 0.0;
-      for (std::size_t k = 0; k < x.size(); ++k) {
-        y[k] = which == operand::weights ? x[k] : (x[k] > 0.0f ? x[k] : 0.0f);
-        top = std::fabs(x[k]) > top ? std::fabs(x[k]) : top;
-      }
+      detail::float_forward(which, x, y);
+      double top = 0.0;  // the range seen while float, for a later switch to a quantized width
+      for (float v : x) top = std::fabs(v) > top ? std::fabs(v) : top;
       if (top > 0.0 && std::isfinite(top)) range_[off] = which == operand::weights ? 2.0 * top : top;
       return {};
     }
@@ -168,18 +165,15 @@ class qbitopt_training : public detail::training_base<qbitopt_training<Solver>> 
   /// folded into the layer's Fisher EMA.
   status try_backward(std::size_t layer, operand which, std::span<const float> x, std::span<const float> grad_y,
                       std::span<float> grad_x, std::span<float> grad_theta) {
-    MPQ_TRY(detail::check_layer_index("qbitopt: backward", layer, this->layer_count()));
-    MPQ_TRY(detail::check_parameter_buffer("qbitopt: backward", grad_theta.size(), params_.size()));
-    MPQ_TRY(detail::check_same_size("qbitopt: backward", "grad_y", grad_y.size(), "x", x.size()));
-    if (!grad_x.empty()) MPQ_TRY(detail::check_same_size("qbitopt: backward", "grad_x", grad_x.size(), "x", x.size()));
+    MPQ_TRY(detail::check_backward("qbitopt: backward", layer, this->layer_count(), x.size(), grad_y.size(), grad_x.size(), grad_theta.size(),
+                                   params_.size()));
     const int b = width(layer, which);
     if (b < 16) {
       auto q = try_quantizer(layer, which);
       if (!q) return q.error();
       MPQ_TRY(q->try_backward(x, grad_y, grad_x, grad_theta.subspan(parameter_offset(layer, which), 1)));
-    } else if (!grad_x.empty()) {
-      for (std::size_t k = 0; k < x.size(); ++k)
-        grad_x[k] = which == operand::weights ? grad_y[k] : (x[k] > 0.0f ? grad_y[k] : 0.0f);
+    } else {
+      detail::float_backward(which, x, grad_y, grad_x);
     }
     return (which == operand::weights ? fw_ : fa_).try_observe(layer, grad_y);
   }
@@ -193,10 +187,7 @@ class qbitopt_training : public detail::training_base<qbitopt_training<Solver>> 
   /// @brief Keeps the steps positive, counts the step and, every T steps before the freeze point,
   /// re-solves the bits. A failed re-solve changes nothing (not even the step count).
   status try_finish_update() {
-    for (std::size_t i = 0; i < params_.size(); ++i)
-      if (!std::isfinite(params_[i]))
-        return status::failure(errc::not_finite, "qbitopt: step %zu = %g after step %llu: training diverged", i,
-                               static_cast<double>(params_[i]), static_cast<unsigned long long>(steps_));
+    MPQ_TRY(detail::check_finite_parameters("qbitopt", params_, steps_));
     const std::uint64_t next = steps_ + 1;
     if (next % options_.resolve_every == 0 && next < freeze_step_) MPQ_TRY(try_resolve());
     for (std::size_t i = 0; i < params_.size(); ++i)

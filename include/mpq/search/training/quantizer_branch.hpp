@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -81,6 +82,17 @@ class quantizer_branch {
   std::optional<gaussian_quantizer<>> gaussian_;
   std::optional<hwgq_quantizer<>> hwgq_;
   std::optional<lsq_quantizer<>> lsq_;
+};
+
+/// @brief Up to one branch per candidate width (1..8, 16, 32) with its mixing weight: the candidates
+/// of one layer operand.
+struct mixture_branches {
+  static constexpr std::size_t capacity = 10;
+  std::array<quantizer_branch, capacity> q{};
+  std::array<float, capacity> pi{};
+  std::size_t count = 0;
+  std::span<const quantizer_branch> span() const noexcept { return {q.data(), count}; }
+  std::span<const float> pi_span() const noexcept { return {pi.data(), count}; }
 };
 
 /// @brief y[k] = Σ_i π_i Q_i(x[k]) (summed in branch order, in float). Preconditions (asserted):

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -14,9 +16,11 @@
 #include "mpq/core/error.hpp"
 #include "mpq/cost/average_bits.hpp"
 #include "mpq/cost/layer.hpp"
+#include "mpq/quant/span.hpp"
 #include "mpq/search/mckp.hpp"
 #include "mpq/search/problem.hpp"
 #include "mpq/search/result.hpp"
+#include "mpq/search/training/quantizer_branch.hpp"
 
 namespace mpq {
 
@@ -46,6 +50,22 @@ inline status check_full_grid(const problem& p, std::size_t l, const char* who) 
                          "%s: layer %zu '%s' has %zu candidates, not the full grid of its %zu weight x %zu "
                          "activation widths: weight and activation bits are chosen separately",
                          who, l, p.layer(l).name.c_str(), p.candidates(l).size(), w.size(), a.size());
+}
+
+/// Per operand (0: weights, 1: activations) and layer, the candidate widths, ascending.
+using layer_widths = std::array<std::vector<std::vector<int>>, 2>;
+
+/// Reads every layer's candidate widths into `out`; searched (not fixed) layers must offer the full
+/// grid of their weight × activation widths (strategies that choose the two separately).
+inline status read_grid_widths(const problem& p, const char* who, layer_widths& out) {
+  const std::size_t L = p.layer_count();
+  out[0].resize(L);
+  out[1].resize(L);
+  for (std::size_t l = 0; l < L; ++l) {
+    if (!p.is_fixed(l)) MPQ_TRY(check_full_grid(p, l, who));
+    candidate_widths(p, l, out[0][l], out[1][l]);
+  }
+  return {};
 }
 
 /// Parameter slots per operand: layers joined by a tie that covers the operand share a slot (so
@@ -165,6 +185,47 @@ inline status check_parameter_buffer(const char* who, std::size_t size, std::siz
 inline status check_layer_index(const char* who, std::size_t layer, std::size_t layers) {
   if (layer < layers) return {};
   return status::failure(errc::out_of_range, "%s: layer %zu of %zu", who, layer, layers);
+}
+
+/// Ok when `layer` is one of the problem's and y has x's size: what every try_forward checks.
+inline status check_forward(const char* who, std::size_t layer, std::size_t layers, std::size_t x, std::size_t y) {
+  MPQ_TRY(check_layer_index(who, layer, layers));
+  return check_same_size(who, "x", x, "y", y);
+}
+
+/// What every try_backward checks: the layer; grad_y, and grad_x unless it is empty, of x's size; a
+/// gradient buffer of one value per parameter.
+inline status check_backward(const char* who, std::size_t layer, std::size_t layers, std::size_t x, std::size_t grad_y,
+                             std::size_t grad_x, std::size_t grad_theta, std::size_t parameters) {
+  MPQ_TRY(check_layer_index(who, layer, layers));
+  MPQ_TRY(check_same_size(who, "grad_y", grad_y, "x", x));
+  if (grad_x != 0) MPQ_TRY(check_same_size(who, "grad_x", grad_x, "x", x));
+  return check_parameter_buffer(who, grad_theta, parameters);
+}
+
+/// The float path of an operand (widths 16/32): identity for weights, ReLU for (post-ReLU) inputs.
+inline quantizer_branch float_branch(operand which) noexcept {
+  return which == operand::weights ? quantizer_branch::identity() : quantizer_branch::relu();
+}
+inline void float_forward(operand which, std::span<const float> x, std::span<float> y) noexcept {
+  const quantizer_branch f = float_branch(which);
+  for (std::size_t k = 0; k < x.size(); ++k) y[k] = f.value(x[k]);
+}
+/// grad_x = grad_y · ∂f/∂x (nothing when grad_x is empty).
+inline void float_backward(operand which, std::span<const float> x, std::span<const float> grad_y,
+                           std::span<float> grad_x) noexcept {
+  const quantizer_branch f = float_branch(which);
+  if (!grad_x.empty())
+    for (std::size_t k = 0; k < x.size(); ++k) grad_x[k] = grad_y[k] * f.gradient(x[k]).grad;
+}
+
+/// Ok unless a parameter is NaN or infinite after an optimizer step (a diverged run).
+inline status check_finite_parameters(const char* who, std::span<const float> params, std::uint64_t steps) {
+  for (std::size_t i = 0; i < params.size(); ++i)
+    if (!std::isfinite(params[i]))
+      return status::failure(errc::not_finite, "%s: parameter %zu = %g after step %llu: training diverged", who, i,
+                             static_cast<double>(params[i]), static_cast<unsigned long long>(steps));
+  return {};
 }
 
 /// The members every training strategy shares (CRTP): the problem, the parameter and gradient

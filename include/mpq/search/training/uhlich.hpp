@@ -165,13 +165,7 @@ class uhlich_training : public detail::training_base<uhlich_training<Q>> {
     uhlich_training s;
     s.problem_ = p;
     s.options_ = o;
-    const std::size_t L = p.layer_count();
-    s.widths_[0].resize(L);
-    s.widths_[1].resize(L);
-    for (std::size_t l = 0; l < L; ++l) {
-      if (!p.is_fixed(l)) MPQ_TRY(detail::check_full_grid(p, l, who));
-      detail::candidate_widths(p, l, s.widths_[0][l], s.widths_[1][l]);
-    }
+    MPQ_TRY(detail::read_grid_widths(p, who, s.widths_));
     for (int which = 0; which < 2; ++which) {
       const operand op = which == 0 ? operand::weights : operand::activations;
       s.slots_[which] = detail::make_slots(p, op, true);
@@ -247,10 +241,9 @@ class uhlich_training : public detail::training_base<uhlich_training<Q>> {
   /// @brief Checked: y = Q(x) with the layer operand's quantizer (fixed layers: x unchanged for
   /// weights, ReLU for activations).
   status try_forward(std::size_t layer, operand which, std::span<const float> x, std::span<float> y) const {
-    MPQ_TRY(detail::check_layer_index("uhlich: forward", layer, this->layer_count()));
-    MPQ_TRY(detail::check_same_size("uhlich: forward", "x", x.size(), "y", y.size()));
+    MPQ_TRY(detail::check_forward("uhlich: forward", layer, this->layer_count(), x.size(), y.size()));
     if (!is_searched(layer)) {
-      for (std::size_t k = 0; k < x.size(); ++k) y[k] = which == operand::weights ? x[k] : (x[k] > 0.0f ? x[k] : 0.0f);
+      detail::float_forward(which, x, y);
       return {};
     }
     auto q = try_quantizer(layer, which);
@@ -261,15 +254,10 @@ class uhlich_training : public detail::training_base<uhlich_training<Q>> {
   /// @brief Checked: the quantizer's straight-through backward; ∂L/∂θ added to grad_theta.
   status try_backward(std::size_t layer, operand which, std::span<const float> x, std::span<const float> grad_y,
                       std::span<float> grad_x, std::span<float> grad_theta) const {
-    MPQ_TRY(detail::check_layer_index("uhlich: backward", layer, this->layer_count()));
-    MPQ_TRY(detail::check_parameter_buffer("uhlich: backward", grad_theta.size(), params_.size()));
+    MPQ_TRY(detail::check_backward("uhlich: backward", layer, this->layer_count(), x.size(), grad_y.size(),
+                                   grad_x.size(), grad_theta.size(), params_.size()));
     if (!is_searched(layer)) {
-      MPQ_TRY(detail::check_same_size("uhlich: backward", "grad_y", grad_y.size(), "x", x.size()));
-      if (!grad_x.empty()) {
-        MPQ_TRY(detail::check_same_size("uhlich: backward", "grad_x", grad_x.size(), "x", x.size()));
-        for (std::size_t k = 0; k < x.size(); ++k)
-          grad_x[k] = which == operand::weights ? grad_y[k] : (x[k] > 0.0f ? grad_y[k] : 0.0f);
-      }
+      detail::float_backward(which, x, grad_y, grad_x);
       return {};
     }
     auto q = try_quantizer(layer, which);
@@ -519,7 +507,7 @@ class uhlich_training : public detail::training_base<uhlich_training<Q>> {
   }
 
   options_type options_{};
-  std::array<std::vector<std::vector<int>>, 2> widths_;
+  detail::layer_widths widths_;
   std::array<detail::operand_slots, 2> slots_;
   std::vector<penalty> penalties_;
   best_feasible_checkpoint best_;
