@@ -2,7 +2,7 @@
 # corpus the replay tool writes. Any crash, sanitizer report or oracle failure fails the stage; the
 # input that caused it is left in build/ci-fuzz/ (replay it with tests/fuzz/mpq_fuzz_replay FILE).
 mpq_install_packages ${MPQ_PKGS_TEST}
-dir=build/ci-fuzz
+dir="${MPQ_FUZZ_BUILD_DIR:-build/ci-fuzz}"
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
   -DMPQ_BUILD_BENCHMARKS=OFF -DMPQ_BUILD_EXAMPLES=OFF
 cmake --build "$dir" -j"$(mpq_jobs)" --target mpq_fuzz_load_model mpq_fuzz_replay

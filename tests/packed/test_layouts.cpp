@@ -8,6 +8,7 @@
 
 #include "mpq/core/bits.hpp"
 #include "mpq/packed/bitplane.hpp"
+#include "mpq/packed/byte_order.hpp"
 #include "mpq/packed/interleaved.hpp"
 #include "mpq/packed/view.hpp"
 
@@ -30,6 +31,13 @@ static_assert([] {
   auto row = pack_codes<mpq::bitplane>(2, {1, 2, 3});
   return row[0] == 0b101 && row[8] == 0b110 && row[1] == 0 && row[9] == 0;
 }());
+
+// The word-at-a-time helpers of the interleaved bulk paths on the same example: bytes 1..7, 0 are
+// eight 3-bit fields, D1 58 1F as a bit string; a 3-bit field 4 (100) is the code -4 (int8 0xFC).
+static_assert(mpq::detail::compress8<3>(0x0007060504030201ull) == 0x1F58D1u);
+static_assert(mpq::detail::expand8<3>(0x1F58D1u) == 0x0007060504030201ull);
+static_assert(mpq::detail::sign_extend_bytes<3>(0x0304u) == 0x03FCu);
+static_assert(mpq::detail::compress8<8>(0x0123456789ABCDEFull) == 0x0123456789ABCDEFull);
 
 TEST_CASE_TEMPLATE("layout store/load round trip for every width and odd column counts", L, mpq::interleaved,
                    mpq::bitplane) {

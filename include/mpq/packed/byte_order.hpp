@@ -31,6 +31,69 @@ inline void store_le(std::uint8_t* p, std::uint64_t w, std::size_t n) noexcept {
   }
 }
 
+/// @brief load_le / store_le with the byte count known at compile time (a fixed-size copy the
+/// compiler turns into one or two moves, where a run-time count may become a library call).
+template <std::size_t N>
+MPQ_ALWAYS_INLINE std::uint64_t load_le(const std::uint8_t* p) noexcept {
+  static_assert(N <= 8);
+  std::uint64_t w = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&w, p, N);
+  } else {
+    for (std::size_t i = 0; i < N; ++i) w |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+  }
+  return w;
+}
+template <std::size_t N>
+MPQ_ALWAYS_INLINE void store_le(std::uint8_t* p, std::uint64_t w) noexcept {
+  static_assert(N <= 8);
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(p, &w, N);
+  } else {
+    for (std::size_t i = 0; i < N; ++i) p[i] = static_cast<std::uint8_t>(w >> (8 * i));
+  }
+}
+
+/// @brief A word whose every `lane`-bit lane (8, 16, 32 or 64) holds v.
+constexpr std::uint64_t repeat_lanes(std::uint64_t v, int lane) noexcept {
+  std::uint64_t w = 0;
+  for (int at = 0; at < 64; at += lane) w |= v << at;
+  return w;
+}
+
+// Eight Bits-bit fields, one in the low bits of each byte of x, <-> the same fields as one
+// little-endian bit string (field k at bits [k*Bits, k*Bits + Bits)), the interleaved layout of 8
+// codes. Three rounds each merge neighbouring lanes (16, 32, 64 bits wide): the upper field moves
+// down next to the lower one, masks keep both and drop what a shift brings in from the next lane.
+template <int Bits>
+constexpr std::uint64_t compress8(std::uint64_t x) noexcept {
+  constexpr std::uint64_t f1 = (std::uint64_t{1} << Bits) - 1, f2 = (std::uint64_t{1} << (2 * Bits)) - 1,
+                          f4 = (std::uint64_t{1} << (4 * Bits)) - 1;
+  x = (x & repeat_lanes(f1, 16)) | ((x >> (8 - Bits)) & repeat_lanes(f1 << Bits, 16));
+  x = (x & repeat_lanes(f2, 32)) | ((x >> (16 - 2 * Bits)) & repeat_lanes(f2 << (2 * Bits), 32));
+  return (x & f4) | ((x >> (32 - 4 * Bits)) & (f4 << (4 * Bits)));
+}
+template <int Bits>
+constexpr std::uint64_t expand8(std::uint64_t w) noexcept {
+  constexpr std::uint64_t f1 = (std::uint64_t{1} << Bits) - 1, f2 = (std::uint64_t{1} << (2 * Bits)) - 1,
+                          f4 = (std::uint64_t{1} << (4 * Bits)) - 1;
+  w = (w & f4) | ((w << (32 - 4 * Bits)) & (f4 << 32));
+  w = (w & repeat_lanes(f2, 32)) | ((w << (16 - 2 * Bits)) & repeat_lanes(f2 << 16, 32));
+  return (w & repeat_lanes(f1, 16)) | ((w << (8 - Bits)) & repeat_lanes(f1 << 8, 16));
+}
+
+/// @brief Each byte of x a Bits-bit two's complement field -> the same value as an int8 byte:
+/// (f ^ sign) - sign per byte, with the subtraction done as an addition that carries into no
+/// neighbouring byte (add the low 7 bits, then xor in the top bits).
+template <int Bits>
+constexpr std::uint64_t sign_extend_bytes(std::uint64_t x) noexcept {
+  constexpr std::uint64_t sign = repeat_lanes(std::uint64_t{1} << (Bits - 1), 8);
+  constexpr std::uint64_t minus_sign = repeat_lanes((0x100u - (std::uint64_t{1} << (Bits - 1))) & 0xFFu, 8);
+  constexpr std::uint64_t low7 = repeat_lanes(0x7F, 8), top = repeat_lanes(0x80, 8);
+  const std::uint64_t a = x ^ sign;
+  return ((a & low7) + (minus_sign & low7)) ^ ((a ^ minus_sign) & top);
+}
+
 /// @brief Up to 8 codes as a word whose byte k is the Bits-bit field of codes[k] (0 past count).
 template <int Bits, class Int>
 MPQ_ALWAYS_INLINE std::uint64_t gather8(const Int* codes, std::size_t count) noexcept {
@@ -51,8 +114,18 @@ MPQ_ALWAYS_INLINE std::uint64_t gather8(const Int* codes, std::size_t count) noe
 /// @brief The inverse of gather8: byte k of x (a Bits-bit field) to out[k] as a code, k < count.
 template <int Bits, signedness S, class Int>
 MPQ_ALWAYS_INLINE void scatter8(std::uint64_t x, Int* out, std::size_t count) noexcept {
-  for (std::size_t k = 0; k < count; ++k)
-    out[k] = static_cast<Int>(field_to_code(static_cast<std::uint32_t>((x >> (8 * k)) & 0xFFu), Bits, S));
+  if constexpr (S == signed_codes) x = sign_extend_bytes<Bits>(x);  // every byte now an int8 code
+  if constexpr (sizeof(Int) == 1 && std::endian::native == std::endian::little) {
+    if (count == 8) {
+      std::memcpy(out, &x, 8);
+      return;
+    }
+  }
+  for (std::size_t k = 0; k < count; ++k) {
+    const auto byte = static_cast<std::uint8_t>(x >> (8 * k));
+    if constexpr (S == signed_codes) out[k] = static_cast<Int>(static_cast<std::int8_t>(byte));
+    else out[k] = static_cast<Int>(byte);
+  }
 }
 
 }  // namespace mpq::detail

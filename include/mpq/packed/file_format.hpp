@@ -248,7 +248,7 @@ status parse_record(std::span<const std::uint8_t> rec, std::uint64_t record_byte
     }
     const std::uint32_t stored = static_cast<std::uint32_t>(read_le(rec.data() + rec.size() - 4, 4));
     std::uint8_t size_field[8];
-    store_le(size_field, record_bytes, 8);
+    store_le<8>(size_field, record_bytes);
     const std::uint32_t computed = crc32(rec.first(rec.size() - 4), crc32(size_field));
     if (verify_checksum && stored != computed) {
       std::snprintf(msg, sizeof msg, "checksum mismatch (stored 0x%08x, computed 0x%08x)", static_cast<unsigned>(stored),

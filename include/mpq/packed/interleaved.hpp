@@ -58,7 +58,8 @@ struct interleaved {
   }
 
   // Bulk paths (the optional members of PackedLayout): 8 codes are exactly Bits bytes, so each
-  // group of 8 is assembled in a 64-bit word and stored with one little-endian write.
+  // group of 8 is assembled in a 64-bit word (compress8/expand8, byte_order.hpp) and moved with one
+  // little-endian access.
 
   template <int Bits, class Int>
   static void pack_cols(std::span<std::uint8_t> row, std::size_t padded_cols, std::size_t j0,
@@ -71,10 +72,7 @@ struct interleaved {
     std::size_t j = 0;
     for (; j < n; j += 8, out += Bits) {
       const std::size_t count = n - j < 8 ? n - j : 8;
-      const std::uint64_t x = detail::gather8<Bits>(codes.data() + j, count);
-      std::uint64_t w = 0;
-      for (int k = 0; k < 8; ++k) w |= ((x >> (8 * k)) & 0xFFu) << (k * Bits);
-      detail::store_le(out, w, Bits);
+      detail::store_le<Bits>(out, detail::compress8<Bits>(detail::gather8<Bits>(codes.data() + j, count)));
     }
     std::uint8_t* const stop = row.data() + end / 8 * Bits;
     for (; out < stop; ++out) *out = 0;
@@ -83,18 +81,13 @@ struct interleaved {
   template <int Bits, signedness S, class Int>
   static void unpack_cols(std::span<const std::uint8_t> row, std::size_t padded_cols, std::size_t j0,
                           std::span<Int> out) noexcept {
-    constexpr std::uint64_t mask = (std::uint64_t{1} << Bits) - 1u;
     const std::size_t n = out.size();
     MPQ_ASSERT(j0 % col_block(Bits) == 0 && j0 + n <= padded_cols);
     (void)padded_cols;
     const std::uint8_t* in = row.data() + j0 / 8 * Bits;
-    for (std::size_t j = 0; j < n; j += 8, in += Bits) {
-      const std::uint64_t w = detail::load_le(in, Bits);
-      const std::size_t count = n - j < 8 ? n - j : 8;
-      for (std::size_t k = 0; k < count; ++k)
-        out[j + k] = static_cast<Int>(
-            field_to_code(static_cast<std::uint32_t>((w >> (k * Bits)) & mask), Bits, S));
-    }
+    for (std::size_t j = 0; j < n; j += 8, in += Bits)
+      detail::scatter8<Bits, S>(detail::expand8<Bits>(detail::load_le<Bits>(in)), out.data() + j,
+                                n - j < 8 ? n - j : 8);
   }
 };
 

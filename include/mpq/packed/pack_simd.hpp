@@ -59,7 +59,7 @@ std::size_t pack_interleaved_bytes(const Code* codes, std::size_t n, std::uint8_
     } else if constexpr (Bits == 1) {
       // bit 0 of byte k -> bit 7 of byte k (a 16-bit shift moves no other bit into bit 7), movemask
       const auto m = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_slli_epi16(v, 7)));
-      mpq::detail::store_le(o, m, 4);
+      mpq::detail::store_le<4>(o, m);
     } else {
       __m256i w;
       if constexpr (Bits == 4) {
