@@ -7,7 +7,16 @@
 #include "mpq/cost/bitops.hpp"
 #include "mpq/search/training/categorical.hpp"
 #include "mpq/search/training/checkpoint.hpp"
+#include "mpq/search/ilp.hpp"
 #include "mpq/search/training/sgd.hpp"
+#include "mpq/search/training/training_concepts.hpp"
+
+// The concept wall's negative side (each strategy's positive static_assert is in its own test file):
+// one-shot strategies, quantizers and plain types are not training strategies.
+static_assert(!mpq::TrainingStrategy<mpq::ilp_search>);
+static_assert(!mpq::TrainingStrategy<mpq::sgd_optimizer>);
+static_assert(!mpq::TrainingStrategy<int>);
+static_assert(!mpq::HasTrainableParameters<mpq::best_feasible_checkpoint>);
 
 TEST_CASE("softmax sums to one and its backward matches finite differences") {
   const std::vector<float> logits{0.3f, -1.2f, 2.0f, 0.0f};
