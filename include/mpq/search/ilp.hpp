@@ -217,7 +217,7 @@ class ilp_search {
 
     // The λ set: the dual optimum and each coordinate scaled (states far from the relaxation's
     // budget split are bounded better by a different multiplier).
-    static constexpr double coord_factors[] = {0.0, 0.5, 2.0};
+    static constexpr double coord_factors[] = {0.5, 2.0};
     lambdas_.clear();
     lambdas_.insert(lambdas_.end(), lambda_.begin(), lambda_.end());
     for (std::size_t r = 0; r < m; ++r)

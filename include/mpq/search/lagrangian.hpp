@@ -255,17 +255,7 @@ class dual_ascent {
       }
     }
     double t = tmin;
-    if (slope > 0.0) {
-      std::sort(breaks_.begin(), breaks_.end());
-      t = tmax;
-      for (const auto& br : breaks_) {
-        slope -= br.second;
-        if (slope <= 0.0) {
-          t = br.first;
-          break;
-        }
-      }
-    }
+    if (slope > 0.0) t = first_crossing(slope, tmax);
     if (!std::isfinite(t)) return f0;  // unbounded along dir: leave λ where it is
     trial_.resize(m);
     for (std::size_t r = 0; r < m; ++r) trial_[r] = std::clamp(lambda[r] + t * dir_[r], 0.0, cap_[r]);
@@ -275,6 +265,29 @@ class dual_ascent {
     lambda = trial_;
     g_ = tg_;
     return f;
+  }
+
+  // The smallest breakpoint t at which the slope, lowered by the drops of every breakpoint <= t,
+  // reaches <= 0 (tmax if none does): a weighted selection (quickselect on t, expected linear
+  // time) instead of a full sort of the breakpoints.
+  double first_crossing(double slope, double tmax) {
+    const auto at = [&](std::size_t i) { return breaks_.begin() + static_cast<std::ptrdiff_t>(i); };
+    const std::size_t n = breaks_.size();
+    std::size_t lo = 0, hi = n;  // the crossing, if any, is the lo..hi-1-th smallest breakpoint
+    while (hi - lo > 1) {
+      const std::size_t mid = lo + (hi - lo) / 2;
+      std::nth_element(at(lo), at(mid), at(hi));  // [lo, mid) <= [mid] <= (mid, hi)
+      double drop = 0.0;
+      for (std::size_t i = lo; i < mid; ++i) drop += breaks_[i].second;
+      if (slope - drop <= 0.0) {
+        hi = mid;
+      } else {
+        slope -= drop;
+        lo = mid;
+      }
+    }
+    if (lo < n && slope - breaks_[lo].second <= 0.0) return breaks_[lo].first;
+    return tmax;
   }
 
   std::vector<double> g_, tg_, trial_, prev_, dir_, row_scale_, cost_spread_, cap_;
