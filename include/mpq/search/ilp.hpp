@@ -28,7 +28,7 @@ struct ilp_options {
   /// Search states expanded before stopping with the best allocation found and the gap to the
   /// smallest bound left.
   std::uint64_t max_nodes = 20'000'000;
-  /// Wall-clock limit in seconds (checked every 256 states); +inf for none.
+  /// Wall-clock limit in seconds (checked every 16 expanded states); +inf for none.
   double max_seconds = std::numeric_limits<double>::infinity();
   /// Start from a greedy incumbent (the relaxation's choices repaired into the budgets, then
   /// filled). Turning it off leaves all the work to the search; only to test or study it.
@@ -511,7 +511,7 @@ class ilp_search {
       if (dominated(d, st_o_[s], st_c_.data() + static_cast<std::size_t>(s) * m)) continue;
       st_next_[s] = level_head_[d];
       level_head_[d] = s;
-      if (++expanded > options_.max_nodes || ((expanded & 255u) == 0 && out_of_time(start))) {
+      if (++expanded > options_.max_nodes || ((expanded & 15u) == 0 && out_of_time(start))) {
         lower = std::min(key, incumbent_);
         return false;
       }
