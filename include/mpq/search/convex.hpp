@@ -15,6 +15,7 @@
 #include "mpq/search/mckp.hpp"
 #include "mpq/search/problem.hpp"
 #include "mpq/search/result.hpp"
+#include "mpq/search/strategy_concepts.hpp"
 
 namespace mpq {
 
@@ -38,7 +39,7 @@ struct convex_options {
 /// The Lagrangian bound L(μ) is reported as lower_bound, so the result carries its own gap.
 /// Cheap (a few passes over the candidates) and allocation-free after the first call: meant to be
 /// re-run every T training steps.
-class convex_search {
+class convex_search : public detail::throwing_solve<convex_search> {
  public:
   convex_search() = default;
   explicit convex_search(const convex_options& options) : options_(options) {}
@@ -124,12 +125,6 @@ class convex_search {
     return {};
   }
 
-  /// @brief The rounded relaxation; throws mpq::error (errc::infeasible, ...) when it finds none.
-  search_result solve(const problem& p) {
-    search_result r;
-    throw_if_error(try_solve(p, r));
-    return r;
-  }
 
  private:
   // Per group, the choice minimizing o + μ·dir·c (the cheapest in dir·c among ties); true when the

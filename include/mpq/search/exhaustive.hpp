@@ -11,6 +11,7 @@
 #include "mpq/search/mckp.hpp"
 #include "mpq/search/problem.hpp"
 #include "mpq/search/result.hpp"
+#include "mpq/search/strategy_concepts.hpp"
 
 namespace mpq {
 
@@ -24,7 +25,7 @@ struct exhaustive_options {
 /// @brief Brute force: every combination of the layers' candidates, ties and budgets checked as the
 /// problem states them (layer-order sums), the lowest objective kept (the first found among equals).
 /// Proves optimality by construction. For tests and small problems only.
-class exhaustive_search {
+class exhaustive_search : public detail::throwing_solve<exhaustive_search> {
  public:
   exhaustive_search() = default;
   explicit exhaustive_search(const exhaustive_options& options) : options_(options) {}
@@ -80,12 +81,6 @@ class exhaustive_search {
     return {};
   }
 
-  /// @brief The optimal allocation; throws mpq::error when there is none (or the problem is too big).
-  search_result solve(const problem& p) {
-    search_result r;
-    throw_if_error(try_solve(p, r));
-    return r;
-  }
 
  private:
   exhaustive_options options_{};

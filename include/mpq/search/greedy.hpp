@@ -12,6 +12,7 @@
 #include "mpq/search/mckp.hpp"
 #include "mpq/search/problem.hpp"
 #include "mpq/search/result.hpp"
+#include "mpq/search/strategy_concepts.hpp"
 
 namespace mpq {
 
@@ -36,7 +37,7 @@ struct greedy_options {
 /// a layer with no such candidate (explicit pair lists) steps to the lower pair with the most bits.
 /// Never returns an allocation that breaks a budget; errc::infeasible when the walk runs out of
 /// steps first (which does not prove that nothing fits: ilp_search does).
-class greedy_search {
+class greedy_search : public detail::throwing_solve<greedy_search> {
  public:
   greedy_search() = default;
   explicit greedy_search(const greedy_options& options) : options_(options) {}
@@ -72,12 +73,6 @@ class greedy_search {
     return {};
   }
 
-  /// @brief The greedy allocation; throws mpq::error (errc::infeasible, ...) when it finds none.
-  search_result solve(const problem& p) {
-    search_result r;
-    throw_if_error(try_solve(p, r));
-    return r;
-  }
 
  private:
   // The choice with the most bits (Σ w + a over the group's layers); among equals the first, which
@@ -99,8 +94,9 @@ class greedy_search {
     return best;
   }
 
-  // One step down in `which` (0: weights, 1: activations) for group g from its current choice, or
-  // `none` when there is none.
+  // One step down for group g from its current choice, or `none`: which = 0 lowers the weight bits,
+  // 1 the activation bits (the other width unchanged, the nearest lower width); 2 both (a lower
+  // pair in both widths with the most bits left, for pair lists without single-width steps).
   std::uint32_t step(const problem& p, std::size_t g, int which) const {
     const std::uint32_t cur = sel_[g];
     const std::size_t n = k_.layer_begin[g + 1] - k_.layer_begin[g];
@@ -108,41 +104,22 @@ class greedy_search {
     long closest = -1;
     for (std::uint32_t j = k_.group_begin[g]; j < k_.group_begin[g + 1]; ++j) {
       if (j == cur) continue;
-      bool ok = true, lower = false;
-      long sum = 0;
+      bool ok = true, lower = which == 2;
+      long kept = 0;
       for (std::size_t q = 0; q < n && ok; ++q) {
         const bit_pair a = detail::choice_bits(p, k_, g, cur, q), b = detail::choice_bits(p, k_, g, j, q);
-        const int av = which == 0 ? a.w : a.a, bv = which == 0 ? b.w : b.a;
-        const int ao = which == 0 ? a.a : a.w, bo = which == 0 ? b.a : b.w;
-        ok = bo == ao && bv <= av;
-        lower = lower || bv < av;
-        sum += bv;
+        if (which == 2) {
+          ok = b.w <= a.w && b.a <= a.a;
+          kept += b.w + b.a;
+        } else {
+          const int av = which == 0 ? a.w : a.a, bv = which == 0 ? b.w : b.a;
+          ok = (which == 0 ? b.a == a.a : b.w == a.w) && bv <= av;
+          lower = lower || bv < av;
+          kept += bv;
+        }
       }
-      if (ok && lower && sum > closest) {
-        closest = sum;
-        best = j;
-      }
-    }
-    return best;
-  }
-
-  // A lower pair in both widths with the most bits (for pair lists without single-width steps).
-  std::uint32_t diagonal_step(const problem& p, std::size_t g) const {
-    const std::uint32_t cur = sel_[g];
-    const std::size_t n = k_.layer_begin[g + 1] - k_.layer_begin[g];
-    std::uint32_t best = none;
-    long closest = -1;
-    for (std::uint32_t j = k_.group_begin[g]; j < k_.group_begin[g + 1]; ++j) {
-      if (j == cur) continue;
-      bool ok = true;
-      long sum = 0;
-      for (std::size_t q = 0; q < n && ok; ++q) {
-        const bit_pair a = detail::choice_bits(p, k_, g, cur, q), b = detail::choice_bits(p, k_, g, j, q);
-        ok = b.w <= a.w && b.a <= a.a;
-        sum += b.w + b.a;
-      }
-      if (ok && sum > closest) {
-        closest = sum;
+      if (ok && lower && kept > closest) {
+        closest = kept;
         best = j;
       }
     }
@@ -182,7 +159,7 @@ class greedy_search {
       std::uint32_t bj = none;
       for (std::size_t g = 0; g < k_.groups(); ++g) {
         std::uint32_t moves[3] = {step(p, g, 0), step(p, g, 1), none};
-        if (moves[0] == none && moves[1] == none) moves[2] = diagonal_step(p, g);
+        if (moves[0] == none && moves[1] == none) moves[2] = step(p, g, 2);
         for (std::uint32_t j : moves) {
           if (j == none) continue;
           double saved = 0.0;
@@ -213,7 +190,7 @@ class greedy_search {
       for (std::size_t g = k_.groups(); g-- > 0 && !within_sums();) {
         for (int which : {1, 0}) {  // activations first, then weights
           std::uint32_t j = step(p, g, which);
-          if (j == none && which == 0 && step(p, g, 1) == none) j = diagonal_step(p, g);
+          if (j == none && which == 0 && step(p, g, 1) == none) j = step(p, g, 2);
           if (j == none) continue;
           apply(g, j);
           ++steps;

@@ -17,6 +17,7 @@
 #include "mpq/search/mckp.hpp"
 #include "mpq/search/problem.hpp"
 #include "mpq/search/result.hpp"
+#include "mpq/search/strategy_concepts.hpp"
 
 namespace mpq {
 
@@ -63,7 +64,7 @@ struct ilp_options {
 /// Keep one object and call try_solve repeatedly (a training loop): the workspace is reused, so
 /// once sizes have settled solves do not allocate, and with warm_start the last solve's
 /// multipliers and allocation seed the next.
-class ilp_search {
+class ilp_search : public detail::throwing_solve<ilp_search> {
  public:
   ilp_search() = default;
   explicit ilp_search(const ilp_options& options) : options_(options) {}
@@ -160,12 +161,6 @@ class ilp_search {
     return {};
   }
 
-  /// @brief The optimal allocation; throws mpq::error (errc::infeasible, ...) when there is none.
-  search_result solve(const problem& p) {
-    search_result r;
-    throw_if_error(try_solve(p, r));
-    return r;
-  }
 
   /// @brief The multipliers of the last solve's Lagrangian bound, one per sum constraint.
   const std::vector<double>& multipliers() const noexcept { return lambda_; }

@@ -22,4 +22,16 @@ concept SearchStrategy = requires(S& s, const problem& p, search_result& out) {
   { s.solve(p) } -> std::same_as<search_result>;
 };
 
+namespace detail {
+/// The throwing solve() of a strategy, written once: try_solve, then raise on failure (CRTP).
+template <class Derived>
+struct throwing_solve {
+  search_result solve(const problem& p) {
+    search_result r;
+    throw_if_error(static_cast<Derived&>(*this).try_solve(p, r));
+    return r;
+  }
+};
+}  // namespace detail
+
 }  // namespace mpq
