@@ -12,36 +12,20 @@
 namespace mpq::detail {
 
 /// @brief The first `n` (0..8) bytes at p as a little-endian integer; the other bytes are 0.
-inline std::uint64_t load_le(const std::uint8_t* p, std::size_t n) noexcept {
+constexpr std::uint64_t load_le(const std::uint8_t* p, std::size_t n) noexcept {
   std::uint64_t w = 0;
-  if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(&w, p, n);
-  } else {
-    for (std::size_t i = 0; i < n; ++i) w |= static_cast<std::uint64_t>(p[i]) << (8 * i);
-  }
+  for (std::size_t i = 0; i < n; ++i) w |= static_cast<std::uint64_t>(p[i]) << (8 * i);
   return w;
 }
 
-/// @brief Store the `n` (0..8) low bytes of w at p, least significant first.
-inline void store_le(std::uint8_t* p, std::uint64_t w, std::size_t n) noexcept {
-  if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(p, &w, n);
-  } else {
-    for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<std::uint8_t>(w >> (8 * i));
-  }
-}
-
-/// @brief load_le / store_le with the byte count known at compile time (a fixed-size copy the
-/// compiler turns into one or two moves, where a run-time count may become a library call).
+/// @brief load_le with the count N known at compile time, and its store: on little-endian hosts a
+/// fixed-size copy, which the compiler turns into one or two moves.
 template <std::size_t N>
 MPQ_ALWAYS_INLINE std::uint64_t load_le(const std::uint8_t* p) noexcept {
   static_assert(N <= 8);
+  if constexpr (std::endian::native != std::endian::little) return load_le(p, N);
   std::uint64_t w = 0;
-  if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(&w, p, N);
-  } else {
-    for (std::size_t i = 0; i < N; ++i) w |= static_cast<std::uint64_t>(p[i]) << (8 * i);
-  }
+  std::memcpy(&w, p, N);
   return w;
 }
 template <std::size_t N>
