@@ -10,9 +10,10 @@ namespace mpq {
 constexpr bool is_nan(float x) noexcept { return x != x; }
 constexpr bool is_nan(double x) noexcept { return x != x; }
 
-/// @brief True unless x is NaN or +-Inf.
-constexpr bool is_finite(float x) noexcept { return x - x == 0.0f; }
-constexpr bool is_finite(double x) noexcept { return x - x == 0.0; }
+/// @brief True unless x is NaN or +-Inf. Comparisons only, so it is a constant expression for every x
+/// (x - x is not: Inf - Inf is NaN, which GCC refuses in constant evaluation).
+constexpr bool is_finite(float x) noexcept { return x >= -3.40282347e+38f && x <= 3.40282347e+38f; }
+constexpr bool is_finite(double x) noexcept { return x >= -1.7976931348623157e+308 && x <= 1.7976931348623157e+308; }
 
 /// @brief ceil(a / b) for b > 0.
 constexpr std::size_t ceil_div(std::size_t a, std::size_t b) noexcept { return (a + b - 1) / b; }

@@ -117,11 +117,12 @@ inline status check_requantization(const requantization& q) noexcept {
     return status::failure(errc::invalid_argument,
                            "requantization: code range [%d, %d]: must satisfy 0 <= lo <= hi <= %d for %d-bit "
                            "unsigned codes",
-                           q.code_lo, q.code_hi, hi, q.bits);
+                           static_cast<int>(q.code_lo), static_cast<int>(q.code_hi), static_cast<int>(hi),
+                           static_cast<int>(q.bits));
   if (q.zero_point < 0 || q.zero_point > hi)
     return status::failure(errc::invalid_argument,
                            "requantization: zero_point = %d: must lie in [0, %d] for %d-bit unsigned codes",
-                           q.zero_point, hi, q.bits);
+                           static_cast<int>(q.zero_point), static_cast<int>(hi), static_cast<int>(q.bits));
   return {};
 }
 
