@@ -33,6 +33,11 @@ function(mpq_configure_program target)
   if(NOT ARG_NO_ARCH)
     target_compile_options(${target} PRIVATE ${MPQ_ARCH_FLAG_LIST})
   endif()
+  # Runtime dispatch (mpq/kernel/runtime_dispatch.hpp) considers the avx512vnni kernels only when
+  # the build opted in to AVX-512.
+  if(MPQ_AVX512)
+    target_compile_definitions(${target} PRIVATE MPQ_DISPATCH_AVX512=1)
+  endif()
   if(MPQ_SANITIZE)
     target_compile_options(${target} PRIVATE ${MPQ_SANITIZE_FLAGS})
     target_link_options(${target} PRIVATE ${MPQ_SANITIZE_FLAGS})

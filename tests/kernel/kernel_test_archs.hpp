@@ -2,6 +2,7 @@
 #pragma once
 
 #include <tuple>
+#include <type_traits>
 
 #include "mpq/arch/isa.hpp"
 
@@ -11,6 +12,9 @@ namespace mpq_test {
 template <class Arch>
 bool cpu_runs() {
 #if defined(__x86_64__) || defined(__i386__)
+  // The model tag runs the avx512vnni kernels with AVX2 models of their AVX-512 instructions.
+  if constexpr (std::is_base_of_v<mpq::arch::avx512vnni_model, Arch>)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   if constexpr (std::is_base_of_v<mpq::arch::avx512vnni, Arch>)
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
@@ -23,7 +27,7 @@ bool cpu_runs() {
 using compiled_test_archs = std::tuple<mpq::arch::generic<xsimd::default_arch>
 #if defined(__AVX2__) && defined(__FMA__)
                                        ,
-                                       mpq::arch::avx2
+                                       mpq::arch::avx2, mpq::arch::avx512vnni_model
 #endif
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__)
                                        ,

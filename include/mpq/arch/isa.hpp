@@ -39,10 +39,18 @@ struct avx2 : common {
 };
 /// @brief AVX-512 F/BW/VL + VNNI (vpdpbusd; vpopcntq when VPOPCNTDQ is enabled too), ymm-wide:
 /// Zen 4 executes zmm as two ymm halves, so ymm kernels lose nothing there and share AVX2's formats.
+/// Its kernels call AVX-512 instructions through the helpers of arch/avx512/instructions.hpp.
 struct avx512vnni : avx2 {
   static constexpr kernel::isa id = kernel::isa::avx512vnni;
   static constexpr const char* name() noexcept { return "avx512vnni"; }
   using xsimd_arch = xsimd::avx512bw;
+};
+/// @brief The avx512vnni kernels with every AVX-512 instruction replaced by its exact software model
+/// (arch/avx512/models.hpp, AVX2 code): runs the avx512vnni code paths bit for bit on an AVX2 CPU, so
+/// tests check their logic on machines without AVX-512. A test tag: slower than avx2, never dispatched.
+struct avx512vnni_model : avx512vnni {
+  static constexpr const char* name() noexcept { return "avx512vnni_model"; }
+  using xsimd_arch = xsimd::fma3<xsimd::avx2>;
 };
 #endif
 

@@ -1,6 +1,12 @@
 // Opt-in runtime dispatch (xsimd's pattern): each ISA's kernels are compiled in their own translation
 // unit with that ISA's flags (MPQ_KERNEL_DISPATCH_INSTANTIATE), and calls through this header, compiled
 // with baseline flags, run the best one the CPU has. See examples/kernels/ and docs/kernels.md.
+//
+// AVX-512 is a second opt-in: the avx512vnni kernels join the dispatch list only where
+// MPQ_DISPATCH_AVX512 is defined (CMake: -DMPQ_AVX512=ON defines it for mpq's own programs), and the
+// program must then also compile their translation unit. Without it an AVX-512 CPU runs the avx2
+// kernels: the AVX-512 paths are verified by compile checks and by exact models of their instructions
+// on AVX2 machines (docs/kernels.md), and running them on real hardware should be a deliberate choice.
 #pragma once
 
 #include <cstddef>
@@ -23,12 +29,22 @@ using dotprod_kernels = arch::neon64_dotprod;
 using baseline_kernels = arch::neon64;
 #endif
 
-/// @brief The ISA whose kernels this CPU runs best among those a dispatch build compiles.
+/// @brief True when the avx512vnni kernels are in this program's dispatch list (MPQ_DISPATCH_AVX512).
+inline constexpr bool avx512_enabled =
+#if defined(__x86_64__) && defined(MPQ_DISPATCH_AVX512)
+    true;
+#else
+    false;
+#endif
+
+/// @brief The ISA whose kernels this CPU runs best among those a dispatch build compiles (avx512vnni
+/// only when avx512_enabled).
 inline isa detect_isa() noexcept {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  if (avx512_enabled && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx2") &&
+      __builtin_cpu_supports("fma"))
     return isa::avx512vnni;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return isa::avx2;
   return isa::common;
@@ -44,9 +60,11 @@ inline isa detect_isa() noexcept {
 // Each kernel set is defined in its own translation unit (MPQ_KERNEL_DISPATCH_INSTANTIATE below);
 // these declarations keep every other translation unit from compiling it with the wrong flags.
 #if defined(__x86_64__)
+#if defined(MPQ_DISPATCH_AVX512)
 extern template void detail::run_runtime_bits<dispatch::avx512vnni_kernels>(const packed_weights&,
                                                                             const decoded_activations&,
                                                                             const output_spec&, const executor_ref&);
+#endif
 extern template void detail::run_runtime_bits<dispatch::avx2_kernels>(const packed_weights&,
                                                                       const decoded_activations&, const output_spec&,
                                                                       const executor_ref&);
@@ -60,7 +78,9 @@ inline void run_dispatched(const packed_weights& w, const decoded_activations& a
                            const executor_ref& ex) {
 #if defined(__x86_64__)
   switch (dispatch::detect_isa()) {
+#if defined(MPQ_DISPATCH_AVX512)
     case isa::avx512vnni: return run_runtime_bits<dispatch::avx512vnni_kernels>(w, a, out, ex);
+#endif
     case isa::avx2: return run_runtime_bits<dispatch::avx2_kernels>(w, a, out, ex);
     default: return run_runtime_bits<dispatch::baseline_kernels>(w, a, out, ex);
   }

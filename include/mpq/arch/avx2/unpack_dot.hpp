@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "mpq/arch/avx512/instructions.hpp"
 #include "mpq/arch/isa.hpp"
 #include "mpq/config.hpp"
 #include "mpq/kernel/microkernel_args.hpp"
@@ -165,7 +166,7 @@ void unpack_dot_block(const unpack_block_args& g, Arch, arch::requires_arch<arch
          ...);
       }(std::make_integer_sequence<int, steps>{});
     } else if constexpr (vnni) {
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+      // vpdpbusd (or its model, for avx512vnni_model): u8 activations x s8 weights straight into int32.
       [&]<int... S>(std::integer_sequence<int, S...>) {
         (([&] {
            __m256i av[MR];
@@ -173,12 +174,11 @@ void unpack_dot_block(const unpack_block_args& g, Arch, arch::requires_arch<arch
              av[m] = _mm256_load_si256(reinterpret_cast<const __m256i*>(ab + m * g.a_stride + S * 32));
            for (int n = 0; n < NR; ++n) {
              const __m256i wv = unpack_step<W, S, offset>(wb + n * g.w_stride);
-             for (int m = 0; m < MR; ++m) acc[m][n] = _mm256_dpbusd_epi32(acc[m][n], av[m], wv);
+             for (int m = 0; m < MR; ++m) acc[m][n] = arch::dpbusd_epi32(acc[m][n], av[m], wv, Arch{}, Arch{});
            }
          }()),
          ...);
       }(std::make_integer_sequence<int, steps>{});
-#endif
     } else {
       // vpmaddubsw pairs summed in int16 for up to `depth` steps, then widened with vpmaddwd.
       __m256i acc16[MR][NR];
