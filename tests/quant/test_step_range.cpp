@@ -331,3 +331,29 @@ TEST_CASE("uhlich_weight_init: Sony's find_delta") {
   CHECK(mpq::try_uhlich_weight_init(0.0f, 4).error().code() == mpq::errc::invalid_argument);
   CHECK(mpq::try_uhlich_weight_init(1.0f, 1).error().code() == mpq::errc::invalid_argument);
 }
+
+TEST_CASE("STE primitives: nearest power of two in the log domain, its factor p/v, clipping masks") {
+  std::mt19937 rng(37);
+  std::uniform_real_distribution<float> e(-20.0f, 20.0f);
+  for (int i = 0; i < 20000; ++i) {
+    const float v = std::exp2(e(rng));
+    const auto p = mpq::pow2_ste(v);
+    CAPTURE(v);
+    CHECK(p.value == static_cast<float>(std::exp2(std::round(std::log2(static_cast<double>(v))))));
+    CHECK(p.grad == p.value / v);
+  }
+  for (int k = -10; k <= 10; ++k) {  // around the log-domain midpoint √2·2^k
+    const float mid = static_cast<float>(std::sqrt(2.0) * std::exp2(k));
+    CHECK(mpq::nearest_pow2_exponent(mid) == (mid > std::sqrt(2.0) * std::exp2(k) ? k + 1 : k));
+    CHECK(mpq::nearest_pow2_exponent(std::nextafter(mid, 0.0f)) == k);
+    CHECK(mpq::nearest_pow2_exponent(std::nextafter(mid, 1e30f)) == k + 1);
+    CHECK(mpq::nearest_pow2_exponent(std::ldexp(1.0f, k)) == k);
+  }
+  CHECK(mpq::clip_ste(0.5f, 0.0f, 1.0f).grad == 1.0f);
+  CHECK(mpq::clip_ste(1.0f, 0.0f, 1.0f).grad == 1.0f);  // bounds included (torch.clamp, nnabla)
+  CHECK(mpq::clip_ste(1.5f, 0.0f, 1.0f).value == 1.0f);
+  CHECK(mpq::clip_ste(1.5f, 0.0f, 1.0f).grad == 0.0f);
+  CHECK(mpq::clip_ste(-0.5f, 0.0f, 1.0f).grad == 0.0f);
+  CHECK(mpq::sign_of(-0.0f) == 1.0f);
+  CHECK(mpq::sign_of(-2.0f) == -1.0f);
+}

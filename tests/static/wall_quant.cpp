@@ -137,7 +137,7 @@ static_assert(!Quantizer<int> && !Quantizer<float>);
 struct named_rounding {  // a tag with a name is not a rounding policy round_integral implements
   static constexpr const char* name = "half_up";
 };
-static_assert(!RoundingPolicy<named_rounding> && !RoundingPolicy<int>);
+static_assert(named_rounding::name[0] == 'h' && !RoundingPolicy<named_rounding> && !RoundingPolicy<int>);
 static_assert(!BoundGradientPolicy<round_half_even>);
 static_assert(!StepRangeParametrization<pow2_p3> && !Pow2Parametrization<uhlich_u3>);
 static_assert(!CodeType<std::int64_t> && !CodeType<float> && !CodeType<char>);
