@@ -110,6 +110,7 @@ data_sets load_data(const args& a) {
 // flips, dropout 0.3 after fc1; batch norm after every layer but the last.
 int stage_fp32(const args& a) {
   const fs::path work = a.get("work");
+  fs::create_directories(work);
   const long epochs = a.number("epochs", 10);
   const auto seed = static_cast<std::uint64_t>(a.number("seed", 0));
   const data_sets d = load_data(a);
@@ -671,6 +672,7 @@ int stage_qat(const args& a) {
       auto loss = torch::nn::functional::cross_entropy(net->forward(x), y);
       loss.backward();
       opt.step();
+      net->clamp_steps();
       bar.update(step + 1);
     }
   }

@@ -177,6 +177,16 @@ class QatNetImpl : public torch::nn::Module {
     return out;
   }
 
+  /// LSQ's steps must stay positive, but a plain SGD step can overshoot a small one (conv1's weight
+  /// steps are ~1e-3) and the quantizer then refuses it. Called after every optimizer step: each
+  /// learned step is clamped to at least `floor` (conv1's fixed input step is left alone).
+  void clamp_steps(float floor = 1e-6f) {
+    torch::NoGradGuard no_grad;
+    for (std::size_t l = 0; l < layer_count; ++l) weight_steps(l).clamp_min_(floor);
+    for (auto* a : {&conv2, &conv3}) (*a)->activation_step().clamp_min_(floor);
+    for (auto* a : {&fc1, &fc2}) (*a)->activation_step().clamp_min_(floor);
+  }
+
   void set_integer_inference(bool on) {
     conv1->set_integer_inference(on);
     conv2->set_integer_inference(on);
