@@ -35,6 +35,11 @@ function(mpq_configure_program target)
   endif()
   # Runtime dispatch (mpq/kernel/runtime_dispatch.hpp) considers the avx512vnni kernels only when
   # the build opted in to AVX-512.
+  # Compile-time networks (mpq/embedded) pack their weights in constant evaluation: clang's default
+  # budget of 2^20 evaluation steps is too small for a 100k-weight layer (GCC's is 2^33 operations).
+  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    target_compile_options(${target} PRIVATE -fconstexpr-steps=1000000000)
+  endif()
   if(MPQ_AVX512)
     target_compile_definitions(${target} PRIVATE MPQ_DISPATCH_AVX512=1)
   endif()
