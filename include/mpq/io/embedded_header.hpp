@@ -16,6 +16,7 @@
 
 #include "mpq/core/bits.hpp"
 #include "mpq/core/error.hpp"
+#include "mpq/core/file.hpp"
 #include "mpq/core/math.hpp"
 #include "mpq/cost/layer.hpp"
 #include "mpq/kernel/epilogue.hpp"
@@ -610,18 +611,10 @@ inline expected<std::string> try_export_embedded_header(std::span<const embedded
   return try_render_header(*net, o);
 }
 
-/// @brief Checked: write `text` to `path` (io_error naming the path when it cannot be written;
-/// a partial file is removed).
+/// @brief Checked: write `text` to `path` (mpq::try_write_file_replacing: io_error naming the path
+/// when it cannot be written; an existing file is replaced only by a complete one).
 inline status try_write_text_file(const std::string& path, const std::string& text) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) return status::failure(errc::io_error, "cannot open '%s' for writing", path.c_str());
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  const bool closed = std::fclose(f) == 0;
-  if (!ok || !closed) {
-    std::remove(path.c_str());
-    return status::failure(errc::io_error, "cannot write '%s'", path.c_str());
-  }
-  return {};
+  return try_write_file_replacing(path.c_str(), text.data(), text.size(), "write_text_file");
 }
 
 /// @brief Throwing form: the header text (mpq::error on failure).

@@ -16,6 +16,7 @@
 
 #include "mpq/core/bits.hpp"
 #include "mpq/core/error.hpp"
+#include "mpq/core/file.hpp"
 #include "mpq/core/math.hpp"
 #include "mpq/packed/aligned_bytes.hpp"
 #include "mpq/packed/bitplane.hpp"
@@ -360,20 +361,7 @@ inline status try_serialize(const packed_model& model, std::vector<std::uint8_t>
 inline status try_save(const packed_model& model, const char* path) {
   std::vector<std::uint8_t> image;
   MPQ_TRY(try_serialize(model, image));
-  const std::string tmp = std::string(path) + ".mpq-partial";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return status::failure(errc::io_error, "save: cannot open '%s' for writing", tmp.c_str());
-  const bool written = std::fwrite(image.data(), 1, image.size(), f) == image.size();
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed) {
-    std::remove(tmp.c_str());
-    return status::failure(errc::io_error, "save: writing %zu bytes to '%s' failed", image.size(), tmp.c_str());
-  }
-  if (std::rename(tmp.c_str(), path) != 0) {
-    std::remove(tmp.c_str());
-    return status::failure(errc::io_error, "save: cannot rename '%s' to '%s'", tmp.c_str(), path);
-  }
-  return {};
+  return try_write_file_replacing(path, image.data(), image.size(), "save", ".mpq-partial");
 }
 inline status try_save(const packed_model& model, const std::string& path) { return try_save(model, path.c_str()); }
 
