@@ -75,15 +75,19 @@ struct packed_rows {
   }
 };
 
+/// @brief The per-layer state of a backend that needs none (it reads the params' weights as they are).
+template <Layer L>
+struct stateless_layer {
+  constexpr explicit stateless_layer(const typename L::params&) noexcept {}
+};
+
 /// @brief The scalar reference backend: mpq::kernel::try_reference_gemm on packed staging rows, one
 /// pooling window (or one fc row) per call. Core-only: no xsimd, no heap, no exceptions.
 struct reference_backend {
   static constexpr const char* name = "reference";
 
   template <Layer L>
-  struct layer_state {
-    constexpr explicit layer_state(const typename L::params&) noexcept {}
-  };
+  using layer_state = stateless_layer<L>;
   template <Layer L>
   using rows = packed_rows<L>;
   template <Layer L>

@@ -43,9 +43,7 @@ struct cortex_m_dsp_backend {
   static constexpr const char* name = "cortex-m dsp (smlad)";
 
   template <Layer L>
-  struct layer_state {
-    constexpr explicit layer_state(const typename L::params&) noexcept {}
-  };
+  using layer_state = stateless_layer<L>;
   template <Layer L>
   using rows = smlad_rows<L>;
   template <Layer L>
