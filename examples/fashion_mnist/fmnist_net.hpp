@@ -101,27 +101,25 @@ inline mpq::problem make_problem(const budget_spec& b, bool fixed_activations = 
 
 namespace fmnist_e2e {
 
-/// "W2A8 W4A3 W4A4 W6A4 W8A4" (for tables and files).
-inline std::string format_bits(const std::vector<mpq::bit_pair>& bits) {
+namespace detail {
+/// The pairs of an allocation, each printed with `pair_format` (two %d: w, a), joined by `separator`.
+inline std::string join_bits(const std::vector<mpq::bit_pair>& bits, const char* pair_format, const char* separator) {
   std::string s;
   char pair[16];
   for (const auto& b : bits) {
-    std::snprintf(pair, sizeof pair, "%sW%dA%d", s.empty() ? "" : " ", b.w, b.a);
+    if (!s.empty()) s += separator;
+    std::snprintf(pair, sizeof pair, pair_format, b.w, b.a);
     s += pair;
   }
   return s;
 }
+}  // namespace detail
+
+/// "W2A8 W4A3 W4A4 W6A4 W8A4" (for tables and files).
+inline std::string format_bits(const std::vector<mpq::bit_pair>& bits) { return detail::join_bits(bits, "W%dA%d", " "); }
 
 /// "2.8-4.3-4.4-6.4-8.4": an allocation as a file-name key.
-inline std::string bits_key(const std::vector<mpq::bit_pair>& bits) {
-  std::string s;
-  char pair[16];
-  for (const auto& b : bits) {
-    std::snprintf(pair, sizeof pair, "%s%d.%d", s.empty() ? "" : "-", b.w, b.a);
-    s += pair;
-  }
-  return s;
-}
+inline std::string bits_key(const std::vector<mpq::bit_pair>& bits) { return detail::join_bits(bits, "%d.%d", "-"); }
 
 /// Parses format_bits' or bits_key's form; throws std::runtime_error naming the text and the rule.
 inline std::vector<mpq::bit_pair> parse_bits(const std::string& text) {

@@ -685,25 +685,7 @@ int stage_qat(const args& a) {
   const auto crc = crc32(0L, pred.data_ptr<std::uint8_t>(), static_cast<uInt>(pred.numel()));
 
   // Export what the integer mode used: codes, steps, biases, input steps.
-  const auto dep = net->export_deployment();
-  model m;
-  for (std::size_t l = 0; l < layer_count; ++l) {
-    const auto& x = dep[l];
-    model_layer& y = m[l];
-    y.weight_bits = x.weight_bits;
-    y.activation_bits = x.activation_bits;
-    y.out = static_cast<std::size_t>(x.weight_codes.size(0));
-    y.k = static_cast<std::size_t>(x.weight_codes.numel()) / y.out;
-    const std::int8_t* c = x.weight_codes.data_ptr<std::int8_t>();
-    y.codes.assign(c, c + x.weight_codes.numel());
-    const torch::Tensor steps = net->weight_steps(l).detach().contiguous();
-    y.weight_steps.assign(steps.data_ptr<float>(), steps.data_ptr<float>() + steps.numel());
-    y.bias = x.bias;
-    y.input_step = x.activation_step;
-    for (std::size_t o = 0; o < y.out; ++o)
-      if (y.weight_steps[o] * y.input_step != x.scale[o])
-        throw std::runtime_error(std::string(layer_names[l]) + ": the exported epilogue scale differs from s_w * s_a");
-  }
+  const model m = export_model(net);
   const fs::path model_file = work / "models" / (key + ".mpq");
   mpq::throw_if_error(try_save_model(m, model_file.string()));
   char out[512];

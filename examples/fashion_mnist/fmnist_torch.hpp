@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <array>
+#include <stdexcept>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "fmnist_data.hpp"
+#include "fmnist_model_file.hpp"
 #include "fmnist_net.hpp"
 #include "mpq/adapters/torch.hpp"
 
@@ -250,6 +252,32 @@ double mean_loss(Net& net, const tensors& d, std::int64_t batch = 1000) {
   }
   net->train(was_training);
   return sum / static_cast<double>(d.size());
+}
+
+/// The framework-free model of what the integer mode computes: codes, learned weight steps, biases and
+/// input steps of every layer (the qat stage's export; the deployment reads it back). Throws when an
+/// exported epilogue scale is not the float32 product s_w * s_a the deployment recomputes.
+inline model export_model(QatNet& net) {
+  const auto dep = net->export_deployment();
+  model m;
+  for (std::size_t l = 0; l < layer_count; ++l) {
+    const auto& x = dep[l];
+    model_layer& y = m[l];
+    y.weight_bits = x.weight_bits;
+    y.activation_bits = x.activation_bits;
+    y.out = static_cast<std::size_t>(x.weight_codes.size(0));
+    y.k = static_cast<std::size_t>(x.weight_codes.numel()) / y.out;
+    const std::int8_t* c = x.weight_codes.data_ptr<std::int8_t>();
+    y.codes.assign(c, c + x.weight_codes.numel());
+    const torch::Tensor steps = net->weight_steps(l).detach().contiguous();
+    y.weight_steps.assign(steps.data_ptr<float>(), steps.data_ptr<float>() + steps.numel());
+    y.bias = x.bias;
+    y.input_step = x.activation_step;
+    for (std::size_t o = 0; o < y.out; ++o)
+      if (y.weight_steps[o] * y.input_step != x.scale[o])
+        throw std::runtime_error(std::string(layer_names[l]) + ": the exported epilogue scale differs from s_w * s_a");
+  }
+  return m;
 }
 
 }  // namespace fmnist_e2e
