@@ -7,10 +7,11 @@ MPQ_PKGS_EMBEDDED="gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-
 # aarch64 cross build of the kernel tests and the emulator that runs them.
 MPQ_PKGS_CROSS_AARCH64="g++-aarch64-linux-gnu qemu-user"
 # LibTorch for the adapter's tests and examples (-DMPQ_WITH_TORCH=ON, g++ only; about 500 MB) and the
-# Fashion-MNIST data the training examples and torch_training tests train on.
-MPQ_PKGS_TRAINING="libtorch-dev dataset-fashion-mnist"
+# Fashion-MNIST data the training examples and torch_training tests train on; gnuplot draws the
+# end-to-end results plot (tools/fmnist_report.sh).
+MPQ_PKGS_TRAINING="libtorch-dev dataset-fashion-mnist gnuplot-nox"
 MPQ_PKGS_TEST="${MPQ_PKGS_BUILD} ${MPQ_PKGS_EMBEDDED} ${MPQ_PKGS_TRAINING}"
-MPQ_PKGS_MAIN="${MPQ_PKGS_BUILD}"
+MPQ_PKGS_MAIN="${MPQ_PKGS_BUILD} dataset-fashion-mnist"
 
 # mpq_install_packages <pkg...>: apt-get install whatever is missing (no-op when all are present).
 mpq_install_packages() {

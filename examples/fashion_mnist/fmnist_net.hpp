@@ -88,12 +88,17 @@ inline mpq::problem make_problem(const budget_spec& b, bool fixed_activations = 
     const std::vector<int> ab = fixed_activations ? std::vector<int>{u[l].a} : activation_candidates(l, b);
     p.add_layer(ls[l], wb, ab);
   }
-  // The budget is the uniform allocation's own cost (so uniform WbAb is feasible, exactly at it).
-  if (b.what == budget_spec::kind::bitops)
-    p.add_constraint(mpq::bitops{}, mpq::budget::between_low_high(1.0));
-  else
-    p.add_constraint(mpq::weight_size{}, mpq::budget::between_low_high(1.0));
-  p.set_budget(0, mpq::budget::absolute(p.cost(0, u)));
+  // The budget is the uniform allocation's own cost (so uniform WbAb is feasible, exactly at it),
+  // counted in a problem whose only candidates are the uniform pairs: W1A1 is no candidate here.
+  mpq::problem uniform_only;
+  for (std::size_t l = 0; l < layer_count; ++l) uniform_only.add_layer(ls[l], {u[l]});
+  for (mpq::problem* q : {&p, &uniform_only}) {
+    if (b.what == budget_spec::kind::bitops)
+      q->add_constraint(mpq::bitops{}, mpq::budget::between_low_high(1.0));
+    else
+      q->add_constraint(mpq::weight_size{}, mpq::budget::between_low_high(1.0));
+  }
+  p.set_budget(0, mpq::budget::absolute(uniform_only.cost(0, u)));
   return p;
 }
 

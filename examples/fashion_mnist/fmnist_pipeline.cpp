@@ -3,6 +3,7 @@
 //   mpq_fmnist_pipeline fp32        --work DIR [--epochs N]          train the FP32 network
 //   mpq_fmnist_pipeline sensitivity --work DIR                       post-training sensitivities
 //   mpq_fmnist_pipeline search      --work DIR --method M --budget B search an allocation
+//                                     (M = uniform writes the budget's uniform baseline)
 //   mpq_fmnist_pipeline qat         --work DIR --bits ALLOC --seed S fine-tune, evaluate, export
 //
 // Every stage reads what the earlier ones wrote into DIR and writes its own files there (a file is
@@ -176,15 +177,42 @@ Fp32Net load_fp32(const fs::path& work) {
   return net;
 }
 
-const budget_spec& find_budget(const std::string& tag) {
+/// A budget named by its tag: "bopsN" (BitOps of uniform WNAN) or "sizeN" (weight size of uniform WN),
+/// N = 1..8. The full run uses budgets(); other N are for experiments (and N = 1 is below what any
+/// allocation reaches, which the search stage reports).
+budget_spec find_budget(const std::string& tag) {
   for (const auto& b : budgets())
     if (b.tag() == tag) return b;
+  const bool bops = tag.rfind("bops", 0) == 0, size = tag.rfind("size", 0) == 0;
+  if ((bops || size) && tag.size() == 5 && tag[4] >= '1' && tag[4] <= '8')
+    return {bops ? budget_spec::kind::bitops : budget_spec::kind::size, tag[4] - '0'};
   std::string known;
   for (const auto& b : budgets()) {
     known += ' ';
     known += b.tag();
   }
-  throw std::runtime_error("budget '" + tag + "': the pipeline's budgets are" + known);
+  throw std::runtime_error("budget '" + tag + "': expected bopsN or sizeN with N = 1..8 (the full run's:" + known + ")");
+}
+
+/// Throws, naming the numbers, when no allocation of `p` meets its budget: the cheapest candidate of
+/// every layer already costs more (constraint 0; costs add over layers).
+void check_reachable(const mpq::problem& p, const budget_spec& b) {
+  const auto costs = p.cost_table(0);
+  std::vector<mpq::bit_pair> lowest;
+  for (std::size_t l = 0; l < p.layer_count(); ++l) {
+    const auto first = costs.begin() + static_cast<std::ptrdiff_t>(p.candidate_offset(l));
+    const auto cheapest = std::min_element(first, first + static_cast<std::ptrdiff_t>(p.candidates(l).size()));
+    lowest.push_back(p.candidates(l)[static_cast<std::size_t>(cheapest - first)]);
+  }
+  const double least = p.cost(0, lowest), budget = p.constraint(0).budget_value;
+  if (least > budget) {
+    char msg[320];
+    std::snprintf(msg, sizeof msg,
+                  "budget %s = %.6g is below the minimum achievable %.6g (%s: every layer at its fewest bits); "
+                  "nothing was searched or written",
+                  b.name().c_str(), budget, least, format_bits(lowest).c_str());
+    throw std::runtime_error(msg);
+  }
 }
 
 // ---- stage 2: post-training sensitivities ----------------------------------------------------------
@@ -483,16 +511,21 @@ mpq::limpq_indicators limpq_indicators_for(const fs::path& work, const data_sets
 int stage_search(const args& a) {
   const fs::path work = a.get("work");
   const std::string method = a.get("method");
-  const budget_spec& b = find_budget(a.get("budget"));
+  const budget_spec b = find_budget(a.get("budget"));
+  mpq::problem p = make_problem(b, method == "guo");
+  check_reachable(p, b);
   fs::create_directories(work / "search");
   const fs::path out_file = work / "search" / (b.tag() + "_" + method + ".tsv");
   const double t0 = cpu_seconds();
   double extra_cpu = 0.0;  // shared work done once for several searches (sensitivities, indicators)
   search_outcome result;
   std::string note;
-  mpq::problem p = make_problem(b, method == "guo");
 
-  if (method == "ilp" || method == "greedy" || method == "convex") {
+  if (method == "uniform") {
+    result.bits = b.uniform();
+    result.feasible = true;
+    note = "the uniform baseline whose cost defines the budget";
+  } else if (method == "ilp" || method == "greedy" || method == "convex") {
     const sensitivity_data sens = read_sensitivity(work);
     std::vector<double> values;
     for (std::size_t l = 0; l < layer_count; ++l)
@@ -617,7 +650,7 @@ int stage_search(const args& a) {
     note = "indicators trained once (" + std::to_string(limpq_batches) +
            " batches x 6 passes), widths 2..6, conv1 outside the search; ILP";
   } else {
-    throw std::runtime_error("method '" + method + "': one of ilp greedy convex edmips guo uhlich qbitopt limpq");
+    throw std::runtime_error("method '" + method + "': one of uniform ilp greedy convex edmips guo uhlich qbitopt limpq");
   }
 
   const double cpu = cpu_seconds() - t0 + extra_cpu;
@@ -638,12 +671,14 @@ int stage_search(const args& a) {
 
 // The same recipe for every allocation: from the folded FP32 weights, LSQ steps initialised on 256
 // images, SGD (momentum 0.9) with learning rate 0.01 decaying by a cosine to 0 over `epochs` epochs
-// of batch 128, random horizontal flips; weights and steps trained together.
+// of batch 128, random horizontal flips; weights and steps trained together. conv1's weights and
+// weight steps take the learning rate divided by 255² (QatNet::trainable_groups: they carry the
+// folded 1/255 input scaling; with the plain rate one epoch diverged to 10 % accuracy).
 int stage_qat(const args& a) {
   const fs::path work = a.get("work");
   const auto bits = parse_bits(a.get("bits"));
   const auto seed = static_cast<std::uint64_t>(a.number("seed", 0));
-  const long epochs = a.number("epochs", 2);
+  const long epochs = a.number("epochs", 1);
   const std::string key = bits_key(bits) + "_s" + std::to_string(seed);
   fs::create_directories(work / "qat");
   fs::create_directories(work / "models");
@@ -654,7 +689,15 @@ int stage_qat(const args& a) {
   torch::manual_seed(seed);
   QatNet net(bits);
   net->load_folded(folded, d.train.images.narrow(0, 0, 256));
-  torch::optim::SGD opt(net->trainable(), torch::optim::SGDOptions(0.01).momentum(0.9));
+  const double base_lr = 0.01;
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  std::vector<double> lr_scale;
+  for (auto& [params, scale] : net->trainable_groups()) {
+    groups.emplace_back(params, std::make_unique<torch::optim::SGDOptions>(base_lr * scale));
+    lr_scale.push_back(scale);
+  }
+  torch::optim::SGD opt(std::move(groups), torch::optim::SGDOptions(base_lr).momentum(0.9));
+  for (auto& g : opt.param_groups()) static_cast<torch::optim::SGDOptions&>(g.options()).momentum(0.9);
   const std::int64_t batch = 128, n = d.train.size(), per_epoch = n / batch;
   const long total = epochs * per_epoch;
   progress bar("qat " + key, total, 30.0);
@@ -663,8 +706,9 @@ int stage_qat(const args& a) {
   for (long e = 0; e < epochs; ++e) {
     const auto order = permutation(n, seed * 1000 + static_cast<std::uint64_t>(e) + 17);
     for (std::int64_t b = 0; b < per_epoch; ++b, ++step) {
-      const double lr = 0.01 * 0.5 * (1.0 + std::cos(M_PI * static_cast<double>(step) / static_cast<double>(total)));
-      for (auto& g : opt.param_groups()) static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
+      const double lr = base_lr * 0.5 * (1.0 + std::cos(M_PI * static_cast<double>(step) / static_cast<double>(total)));
+      for (std::size_t g = 0; g < lr_scale.size(); ++g)
+        static_cast<torch::optim::SGDOptions&>(opt.param_groups()[g].options()).lr(lr * lr_scale[g]);
       const auto idx = order.narrow(0, b * batch, batch);
       const auto x = random_flip(d.train.images.index_select(0, idx), seed * 7919 + static_cast<std::uint64_t>(step) + 5);
       const auto y = d.train.labels.index_select(0, idx);

@@ -179,6 +179,19 @@ class QatNetImpl : public torch::nn::Module {
     return out;
   }
 
+  /// The trainable tensors in two groups for SGD: conv1's weight and weight steps, which carry the
+  /// folded 1/255 of the pixel scaling, and everything else. Plain SGD on w' = w/255 with learning
+  /// rate lr moves w' by 255² times more, relative to its size, than SGD on w would; the first group
+  /// therefore takes lr/255², which makes the update exactly SGD on the unscaled weights.
+  std::vector<std::pair<std::vector<torch::Tensor>, double>> trainable_groups() {
+    const auto* w1 = conv1->conv->weight.unsafeGetTensorImpl();
+    const auto* s1 = conv1->weight_step().unsafeGetTensorImpl();
+    std::vector<torch::Tensor> scaled, rest;
+    for (auto& p : trainable())
+      (p.unsafeGetTensorImpl() == w1 || p.unsafeGetTensorImpl() == s1 ? scaled : rest).push_back(p);
+    return {{std::move(scaled), 1.0 / (255.0 * 255.0)}, {std::move(rest), 1.0}};
+  }
+
   /// LSQ's steps must stay positive, but a plain SGD step can overshoot a small one (conv1's weight
   /// steps are ~1e-3) and the quantizer then refuses it. Called after every optimizer step: each
   /// learned step is clamped to at least `floor` (conv1's fixed input step is left alone).

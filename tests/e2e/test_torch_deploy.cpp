@@ -70,3 +70,27 @@ TEST_CASE("LibTorch's integer mode and the deployment agree bit for bit, fake qu
     CHECK(agree >= n - 4);
   }
 }
+
+TEST_CASE("the QAT learning-rate groups: conv1's weight and weight steps apart, every trainable tensor once") {
+  QatNet net(parse_bits("W4A8 W4A4 W4A4 W4A4 W4A4"));
+  Fp32Net fp;
+  fp->eval();
+  net->load_folded(fold_network(fp), torch::rand({16, 1, side1, side1}) * 255.0);
+  const auto groups = net->trainable_groups();
+  REQUIRE(groups.size() == 2);
+  CHECK(groups[0].second == doctest::Approx(1.0 / 65025.0).epsilon(1e-12));
+  CHECK(groups[1].second == 1.0);
+  REQUIRE(groups[0].first.size() == 2);
+  const auto& g0 = groups[0].first;
+  CHECK(((g0[0].is_same(net->conv1->conv->weight) && g0[1].is_same(net->conv1->weight_step())) ||
+         (g0[1].is_same(net->conv1->conv->weight) && g0[0].is_same(net->conv1->weight_step()))));
+  const auto all = net->trainable();
+  CHECK(groups[0].first.size() + groups[1].first.size() == all.size());
+  for (const auto& t : all) {
+    int seen = 0;
+    for (const auto& g : groups)
+      for (const auto& u : g.first) seen += u.is_same(t) ? 1 : 0;
+    CHECK(seen == 1);
+  }
+  for (const auto& u : groups[1].first) CHECK_FALSE(u.is_same(net->conv1->activation_step()));  // fixed, not trained
+}
