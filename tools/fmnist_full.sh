@@ -22,7 +22,7 @@ fp32_epochs=${MPQ_FMNIST_FP32_EPOCHS:-8}
 data_args=()
 [ -n "${MPQ_FMNIST_DATA:-}" ] && data_args=(--data "$MPQ_FMNIST_DATA")
 methods="uniform ilp greedy convex limpq qbitopt edmips guo uhlich"
-budgets="bops2 bops3 bops4 size2"
+budgets="bops2 bops3 bops4 size3"
 mkdir -p "$work/search" "$work/qat" "$work/deploy"
 
 start=$(date +%s)

@@ -6,6 +6,8 @@
 #
 # Reads WORK_DIR/fp32.tsv, search/<budget>_<method>.tsv, qat/<key>_s<seed>.tsv and
 # deploy/<key>_s<seed>.txt; PLOT_LINK is how RESULTS.md refers to the plot (default: its file name).
+# If RESULTS_notes.md exists next to RESULTS.md (the reading of the numbers, written by hand), it is
+# appended. Also writes RESULTS_runs.tsv (one line per run).
 # Writes RESULTS.md and PLOT.svg under temporary names and renames them, so a failure changes nothing.
 set -euo pipefail
 
@@ -20,7 +22,7 @@ done
 command -v gnuplot > /dev/null || { echo "fmnist_report: gnuplot not found (apt-get install gnuplot-nox)" >&2; exit 1; }
 
 methods="uniform ilp greedy convex limpq qbitopt edmips guo uhlich"
-budgets="bops2 bops3 bops4 size2"
+budgets="bops2 bops3 bops4 size3"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -141,6 +143,22 @@ gnuplot "$tmp/plot.gp"
   cat "$tmp/table.md"
   echo
   echo "![accuracy against BitOps]($link)"
+  echo
+  echo "## The run"
+  echo
+  echo "- Commit: ${MPQ_FMNIST_COMMIT:-$(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown)}; command: \`./tools/main.sh --full\`"
+  echo "  (\`tools/fmnist_full.sh\`; seeds and epochs as above)."
+  echo "- Machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)."
+  echo "- FP32 training: $(value fp32_epochs "$work/fp32.tsv") epochs, $(value fp32_seconds "$work/fp32.tsv") s."
+  echo "- Searches: the table's search column sums to $(awk -F'\t' '$1 == "search_cpu_seconds" { s += $2 } END { printf "%.0f", s }' "$work"/search/*.tsv) CPU s (shared work, the sensitivities"
+  echo "  and LIMPQ's indicators, is counted in every line that used it)."
+  echo "- QAT: $(ls "$work"/qat/*.tsv | wc -l) runs, $(awk -F'\t' '$1 == "qat_cpu_seconds" { s += $2 } END { printf "%.0f", s }' "$work"/qat/*.tsv) CPU s in all."
+  # The reading of the numbers is written by hand, next to the generated file.
+  notes="$(dirname "$out_md")/$(basename "$out_md" .md)_notes.md"
+  if [ -f "$notes" ]; then
+    echo
+    cat "$notes"
+  fi
 } > "$tmp/results.md"
 
 mv "$tmp/plot.svg" "$out_svg.partial" && mv "$out_svg.partial" "$out_svg"

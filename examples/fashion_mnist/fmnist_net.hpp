@@ -50,7 +50,7 @@ struct budget_spec {
     std::snprintf(s, sizeof s, what == kind::bitops ? "W%dA%d BitOps" : "W%d size", bits, bits);
     return s;
   }
-  /// Short tag for file names: "bops2", "size2".
+  /// Short tag for file names: "bops2", "size3".
   std::string tag() const { return (what == kind::bitops ? "bops" : "size") + std::to_string(bits); }
   /// The uniform allocation whose cost is the budget.
   std::vector<mpq::bit_pair> uniform() const {
@@ -64,7 +64,7 @@ inline const std::vector<budget_spec>& budgets() {
   static const std::vector<budget_spec> b = {{budget_spec::kind::bitops, 2},
                                              {budget_spec::kind::bitops, 3},
                                              {budget_spec::kind::bitops, 4},
-                                             {budget_spec::kind::size, 2}};
+                                             {budget_spec::kind::size, 3}};
   return b;
 }
 
