@@ -6,6 +6,11 @@
 
 #include "mpq/arch/isa.hpp"
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
 namespace mpq_test {
 
 /// True if the machine running the test can execute kernels of Arch.
@@ -21,6 +26,10 @@ bool cpu_runs() {
   if constexpr (std::is_base_of_v<mpq::arch::avx2, Arch>)
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
+#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD) && defined(__linux__)
+  // Linux reports the dot-product instructions (sdot/udot) as HWCAP_ASIMDDP.
+  if constexpr (std::is_base_of_v<mpq::arch::neon64_dotprod, Arch>) return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#endif
   return true;
 }
 
@@ -33,8 +42,12 @@ using compiled_test_archs = std::tuple<mpq::arch::generic<xsimd::default_arch>
                                        ,
                                        mpq::arch::avx512vnni
 #endif
-// neon64 / neon64_dotprod have no kernels of their own yet (they run the portable ones, tested
-// above as generic<neon64>); list them here when they do.
+// neon64 has no kernels of its own (it runs the portable ones, tested above as generic<neon64>);
+// neon64_dotprod has its own unpack_dot (arch/neon/unpack_dot.hpp).
+#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+                                       ,
+                                       mpq::arch::neon64_dotprod
+#endif
                                        >;
 
 /// Calls f(Arch{}, name) for every compiled arch the CPU runs.

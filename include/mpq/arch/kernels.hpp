@@ -11,3 +11,9 @@
 
 #include "mpq/arch/avx2/lut.hpp"
 #include "mpq/arch/avx2/unpack_dot.hpp"
+
+// Only aarch64 builds with the dot-product extension see the NEON kernels (<arm_neon.h>); x86 and
+// the Cortex-M build never include them.
+#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+#include "mpq/arch/neon/unpack_dot.hpp"
+#endif
