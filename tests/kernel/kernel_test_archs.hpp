@@ -43,7 +43,7 @@ using compiled_test_archs = std::tuple<mpq::arch::generic<xsimd::default_arch>
                                        mpq::arch::avx512vnni
 #endif
 // neon64 has no kernels of its own (it runs the portable ones, tested above as generic<neon64>);
-// neon64_dotprod has its own unpack_dot (arch/neon/unpack_dot.hpp).
+// neon64_dotprod has its own unpack_dot and lut (arch/neon/).
 #if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
                                        ,
                                        mpq::arch::neon64_dotprod

@@ -15,5 +15,6 @@
 // Only aarch64 builds with the dot-product extension see the NEON kernels (<arm_neon.h>); x86 and
 // the Cortex-M build never include them.
 #if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+#include "mpq/arch/neon/lut.hpp"
 #include "mpq/arch/neon/unpack_dot.hpp"
 #endif
