@@ -29,7 +29,11 @@ trap 'rm -rf "$tmp"' EXIT
 # value KEY FILE: the tab-separated value of KEY in a "key<TAB>value" file.
 value() { awk -F'\t' -v k="$1" '$1 == k { print $2; exit }' "$2"; }
 # deployed FIELD FILE: a field of the deployment's "results" line.
-deployed() { tr '\t' '\n' < "$2" | sed -n "s/^$1=//p" | head -1; }
+# (No "| head" or early-exiting reader after a pipe anywhere: with pipefail, the writer's SIGPIPE
+# would fail the script.)
+deployed() {
+  awk -F'\t' -v k="$1=" '{ for (i = 1; i <= NF; i++) if (index($i, k) == 1) { print substr($i, length(k) + 1); exit } }' "$2"
+}
 
 # One line per (budget, method, seed) with everything the table and the plot need.
 printf 'budget\tmethod\tbits\tbitops\tsize_bits\tsearch_s\tseed\tfake\tinteger\tdeployed\tcrc_equal\tsingle_us\n' > "$tmp/runs.tsv"
@@ -84,7 +88,7 @@ awk -F'\t' '
   }' "$tmp/runs.tsv" > "$tmp/summary.tsv"
 
 fp32=$(value fp32_test_accuracy "$work/fp32.tsv")
-qat_epochs=$(cat "$work"/qat/*.tsv 2>/dev/null | awk -F'\t' '$1 == "epochs" { print $2; exit }')
+qat_epochs=$(awk -F'\t' '$1 == "epochs" { print $2; exit }' "$work"/qat/*.tsv 2>/dev/null || true)
 
 {
   echo "| budget | method | bits per layer (conv1 conv2 conv3 fc1 fc2) | BitOps (M) | weights (KiB) | search (CPU s) | test accuracy, fake-quant (%) | deployed (%) | deployed = integer mode | µs/image |"
@@ -148,7 +152,7 @@ gnuplot "$tmp/plot.gp"
   echo
   echo "- Commit: ${MPQ_FMNIST_COMMIT:-$(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown)}; command: \`./tools/main.sh --full\`"
   echo "  (\`tools/fmnist_full.sh\`; seeds and epochs as above)."
-  echo "- Machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)."
+  echo "- Machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)."
   echo "- FP32 training: $(value fp32_epochs "$work/fp32.tsv") epochs, $(value fp32_seconds "$work/fp32.tsv") s."
   echo "- Searches: the table's search column sums to $(awk -F'\t' '$1 == "search_cpu_seconds" { s += $2 } END { printf "%.0f", s }' "$work"/search/*.tsv) CPU s (shared work, the sensitivities"
   echo "  and LIMPQ's indicators, is counted in every line that used it)."

@@ -19,7 +19,7 @@ models=("$dir"/*.mpq)
 [ ${#models[@]} -gt 0 ] || { echo "fmnist_shipped: no *.mpq model in $dir" >&2; exit 1; }
 
 value() { awk -F'\t' -v k="$1" '$1 == k { print $2; exit }' "$2"; }
-field() { tr '\t' '\n' <<< "$2" | sed -n "s/^$1=//p" | head -1; }
+field() { awk -F'\t' -v k="$1=" '{ for (i = 1; i <= NF; i++) if (index($i, k) == 1) { print substr($i, length(k) + 1); exit } }' <<< "$2"; }
 
 rows=() bad=0 i=0
 for m in "${models[@]}"; do
