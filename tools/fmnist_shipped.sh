@@ -49,8 +49,6 @@ echo
 echo "| allocation (conv1 conv2 conv3 fc1 fc2) | chosen by | BitOps (M) | LibTorch integer mode (%) | deployed with mpq (%) | same 10000 predictions | µs/image (1 thread) |"
 echo "|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
-echo
-echo "The full table (every strategy and budget, 3 seeds) is docs/results.md; ./tools/main.sh --full reruns it."
 if [ "$bad" -ne 0 ]; then
   echo "fmnist_shipped: a deployed model's predictions differ from its record" >&2
   exit 1

@@ -4,8 +4,9 @@
 #   ./tools/main.sh          deploy the trained, bit-packed models that ship in
 #                            examples/fashion_mnist/shipped/ on the 10000 test images with mpq's packed
 #                            SIMD kernels (no LibTorch), check each against the accuracy and the
-#                            predictions its fine-tuning recorded, and print the results table
-#                            (a minute or two on 2 cores, after the packages and the build)
+#                            predictions its fine-tuning recorded, and print the results table of
+#                            the full run (docs/results.md) (a minute or two on 2 cores, packages
+#                            and build included)
 #   ./tools/main.sh --full   the whole pipeline: FP32 training, every search strategy at every budget,
 #                            QAT with 3 seeds, deployment, docs/results.md and docs/results_pareto.svg
 #                            (hours; resumable: work files in build/fmnist-work)
@@ -29,7 +30,13 @@ if [ "$mode" = deploy ]; then
     -DMPQ_BUILD_TESTS=OFF -DMPQ_BUILD_BENCHMARKS=OFF > /dev/null
   echo "mpq: building mpq_fmnist_deploy"
   cmake --build "$BUILD_DIR" -j"$(mpq_jobs)" --target mpq_fmnist_deploy
-  exec tools/fmnist_shipped.sh "$BUILD_DIR/examples/fashion_mnist/mpq_fmnist_deploy" examples/fashion_mnist/shipped
+  tools/fmnist_shipped.sh "$BUILD_DIR/examples/fashion_mnist/mpq_fmnist_deploy" examples/fashion_mnist/shipped
+  echo
+  echo "The full run behind these models (docs/results.md: every strategy and budget, 3 seeds; the plot is"
+  echo "docs/results_pareto.svg):"
+  echo
+  sed -n '/^| budget |/,/^$/p' docs/results.md
+  exit 0
 fi
 
 mpq_install_packages ${MPQ_PKGS_MAIN} ${MPQ_PKGS_TRAINING}
