@@ -24,6 +24,7 @@ data_args=()
 methods="uniform ilp greedy convex limpq qbitopt edmips guo uhlich"
 budgets="bops2 bops3 bops4 size3"
 mkdir -p "$work/search" "$work/qat" "$work/deploy"
+source "$(dirname "$0")/fmnist_lib.sh"
 
 start=$(date +%s)
 fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
@@ -69,7 +70,7 @@ done | sort -u)
 todo=()
 while IFS= read -r bits; do
   [ -n "$bits" ] || continue
-  key=$(echo "$bits" | sed -E 's/W([0-9])A([0-9])/\1.\2/g; s/ /-/g')
+  key=$(fmnist_key "$bits")
   for s in $seeds; do [ -f "$work/qat/${key}_s${s}.tsv" ] || todo+=("$key $s"); done
 done <<< "$allocs"
 phase_start=$(date +%s) phase_done=0

@@ -26,14 +26,8 @@ budgets="bops2 bops3 bops4 size3"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# value KEY FILE: the tab-separated value of KEY in a "key<TAB>value" file.
-value() { awk -F'\t' -v k="$1" '$1 == k { print $2; exit }' "$2"; }
-# deployed FIELD FILE: a field of the deployment's "results" line.
-# (No "| head" or early-exiting reader after a pipe anywhere: with pipefail, the writer's SIGPIPE
-# would fail the script.)
-deployed() {
-  awk -F'\t' -v k="$1=" '{ for (i = 1; i <= NF; i++) if (index($i, k) == 1) { print substr($i, length(k) + 1); exit } }' "$2"
-}
+source "$(dirname "$0")/fmnist_lib.sh"
+value() { fmnist_value "$@"; }
 
 # One line per (budget, method, seed) with everything the table and the plot need.
 printf 'budget\tmethod\tbits\tbitops\tsize_bits\tsearch_s\tseed\tfake\tinteger\tdeployed\tcrc_equal\tsingle_us\n' > "$tmp/runs.tsv"
@@ -46,16 +40,16 @@ for b in $budgets; do
       continue
     fi
     bits=$(value bits "$s")
-    key=$(echo "$bits" | sed -E 's/W([0-9])A([0-9])/\1.\2/g; s/ /-/g')
+    key=$(fmnist_key "$bits")
     for q in "$work"/qat/"${key}"_s*.tsv; do
       [ -f "$q" ] || continue
       seed=$(value seed "$q")
       d="$work/deploy/${key}_s${seed}.txt"
       dep=- crc=- us=-
       if [ -f "$d" ] && grep -q '^results' "$d"; then
-        dep=$(deployed accuracy "$d")
-        us=$(deployed single_us "$d")
-        [ "$(deployed predictions_crc32 "$d")" = "$(value integer_predictions_crc32 "$q")" ] && crc=1 || crc=0
+        dep=$(fmnist_result accuracy < "$d")
+        us=$(fmnist_result single_us < "$d")
+        [ "$(fmnist_result predictions_crc32 < "$d")" = "$(value integer_predictions_crc32 "$q")" ] && crc=1 || crc=0
       fi
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$b" "$m" "$bits" "$(value bitops "$s")" \
         "$(value size_bits "$s")" "$(value search_cpu_seconds "$s")" "$seed" "$(value fake_quant_accuracy "$q")" \

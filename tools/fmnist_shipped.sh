@@ -18,8 +18,9 @@ shopt -s nullglob
 models=("$dir"/*.mpq)
 [ ${#models[@]} -gt 0 ] || { echo "fmnist_shipped: no *.mpq model in $dir" >&2; exit 1; }
 
-value() { awk -F'\t' -v k="$1" '$1 == k { print $2; exit }' "$2"; }
-field() { awk -F'\t' -v k="$1=" '{ for (i = 1; i <= NF; i++) if (index($i, k) == 1) { print substr($i, length(k) + 1); exit } }' <<< "$2"; }
+source "$(dirname "$0")/fmnist_lib.sh"
+value() { fmnist_value "$@"; }
+field() { fmnist_result "$1" <<< "$2"; }
 
 rows=() bad=0 i=0
 for m in "${models[@]}"; do
