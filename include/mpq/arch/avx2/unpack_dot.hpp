@@ -162,7 +162,8 @@ void unpack_dot_block(const unpack_block_args& g, Arch, arch::requires_arch<arch
           for (std::size_t off = 0; off < Blocks * block_bytes; off += 64)
             _mm_prefetch(reinterpret_cast<const char*>(wb + n * g.w_stride + off), _MM_HINT_T0);
         __m256i av[Blocks * steps];
-        for (int S = 0; S < Blocks * steps; ++S) av[S] = _mm256_load_si256(reinterpret_cast<const __m256i*>(ab + S * 32));
+        for (int S = 0; S < Blocks * steps; ++S)
+          av[S] = _mm256_load_si256(reinterpret_cast<const __m256i*>(ab + S * 32));
         for (int n = 0; n < NR; ++n) {
           __m256i acc16;
           [&]<int... S>(std::integer_sequence<int, S...>) {
