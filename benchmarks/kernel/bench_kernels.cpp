@@ -204,8 +204,8 @@ double reference_seconds_per_mac() {
 }
 
 template <int W, int A>
-void BM_gemv(benchmark::State& state, int threads) {
-  const mk::packed_weights& w = weights<W>(mk::choose_algorithm(mk::compiled_isa, W, A), gemv_n, gemv_k);
+void BM_gemv(benchmark::State& state, int threads, mk::algorithm algo = mk::choose_algorithm(mk::compiled_isa, W, A)) {
+  const mk::packed_weights& w = weights<W>(algo, gemv_n, gemv_k);
   const auto& a = activations<A>(1, gemv_k);
   std::vector<float> scale(gemv_n, 0.01f), bias(gemv_n, 0.5f), y(gemv_n);
   const mk::dequantization dq{scale, bias};
@@ -226,8 +226,8 @@ void BM_gemv(benchmark::State& state, int threads) {
 
 
 template <int W, int A>
-void BM_gemm(benchmark::State& state, int threads) {
-  const mk::packed_weights& w = weights<W>(mk::choose_algorithm(mk::compiled_isa, W, A), gemm_n, gemm_k);
+void BM_gemm(benchmark::State& state, int threads, mk::algorithm algo = mk::choose_algorithm(mk::compiled_isa, W, A)) {
+  const mk::packed_weights& w = weights<W>(algo, gemm_n, gemm_k);
   const auto& a = activations<A>(gemm_m, gemm_k);
   std::vector<float> scale(gemm_n, 0.01f), bias(gemm_n, 0.5f), c(gemm_m * gemm_n);
   const mk::dequantization dq{scale, bias};
@@ -266,6 +266,22 @@ void register_pairs(std::integer_sequence<int, I...>) {
    ...);
 }
 
+// The low-bit pairs under each algorithm (BM_gemv_algo/W1A1/bitserial, ...): the measurements
+// choose_algorithm's choices rest on (docs/kernels.md). Not part of sweep.sh's table.
+template <int W, int A>
+void register_algorithms() {
+  for (mk::algorithm algo : {mk::algorithm::unpack_dot, mk::algorithm::lut, mk::algorithm::bitserial}) {
+    // (snprintf: g++ 12 warns falsely (-Wrestrict) on "literal" + std::string here)
+    char gemv_name[64], gemm_name[64];
+    std::snprintf(gemv_name, sizeof gemv_name, "BM_gemv_algo/W%dA%d/%s", W, A, mk::to_string(algo));
+    std::snprintf(gemm_name, sizeof gemm_name, "BM_gemm_algo/W%dA%d/%s", W, A, mk::to_string(algo));
+    benchmark::RegisterBenchmark(gemv_name, [algo](benchmark::State& s) { BM_gemv<W, A>(s, 1, algo); })
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(gemm_name, [algo](benchmark::State& s) { BM_gemm<W, A>(s, 1, algo); })
+        ->Unit(benchmark::kMillisecond);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -280,6 +296,11 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("BM_gemv/W8A8/threads:2", [](benchmark::State& s) { BM_gemv<8, 8>(s, 2); })
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
+  register_algorithms<1, 1>();
+  register_algorithms<1, 2>();
+  register_algorithms<2, 1>();
+  register_algorithms<2, 2>();
+  register_algorithms<1, 8>();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   std::printf("core clock estimate: %.2f GHz; kernels: %s\n", cycle_hz() / 1e9, mpq::arch::best_arch::name());

@@ -22,7 +22,11 @@ bool cpu_runs() {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   if constexpr (std::is_base_of_v<mpq::arch::avx512vnni, Arch>)
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")
+#if defined(__AVX512VPOPCNTDQ__)
+           && __builtin_cpu_supports("avx512vpopcntdq")  // the bitserial kernels use vpopcntq then
+#endif
+        ;
   if constexpr (std::is_base_of_v<mpq::arch::avx2, Arch>)
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -107,6 +108,52 @@ TEST_CASE("on AVX-512 VNNI hardware, vpdpbusd itself equals its definition") {
   for_dpbusd_operands([&](const dwords8& src, const bytes32& u, const bytes32& s) {
     REQUIRE(store<dwords8>(_mm256_dpbusd_epi32(load(src), load(u), load(s))) == scalar_dpbusd(src, u, s));
   });
+}
+#endif
+
+namespace {
+using qwords4 = std::array<std::uint64_t, 4>;
+
+// VPOPCNTQ (Intel SDM): each 64-bit lane's count of set bits.
+qwords4 scalar_popcnt(const qwords4& v) {
+  qwords4 d{};
+  for (int j = 0; j < 4; ++j) d[j] = static_cast<std::uint64_t>(std::popcount(v[j]));
+  return d;
+}
+
+// Random lanes, then lanes with exactly b bits set (b = 0..64, low bits, high bits, spread).
+template <class F>
+void for_popcnt_operands(F&& f) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20000; ++i) f(qwords4{rng(), rng(), rng() & rng(), rng() | rng()});
+  for (int b = 0; b <= 64; ++b) {
+    const std::uint64_t low = b == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << b) - 1;
+    f(qwords4{low, ~low, low << (64 - b) % 64, std::rotl(low, 17)});
+  }
+}
+}  // namespace
+
+TEST_CASE("the vpopcntq model equals the instruction's definition (random lanes, every count 0..64)") {
+  int checked = 0;
+  for_popcnt_operands([&](const qwords4& v) {
+    const qwords4 want = scalar_popcnt(v);
+    REQUIRE(store<qwords4>(mpq::arch::avx512_model::popcnt_epi64(load(v))) == want);
+    using model = mpq::arch::avx512vnni_model;
+    REQUIRE(store<qwords4>(mpq::arch::popcnt_epi64(load(v), model{}, model{})) == want);
+    ++checked;
+  });
+  CHECK(checked > 20000);
+  CHECK(store<qwords4>(mpq::arch::avx512_model::popcnt_epi64(load(qwords4{~0ull, 0, 1, 0x8000000000000001ull}))) ==
+        qwords4{64, 0, 1, 2});
+}
+
+#if defined(__AVX512VPOPCNTDQ__) && defined(__AVX512VL__)
+TEST_CASE("on AVX-512 VPOPCNTDQ hardware, vpopcntq itself equals its definition") {
+  if (!__builtin_cpu_supports("avx512vpopcntdq") || !__builtin_cpu_supports("avx512vl")) {
+    MESSAGE("this CPU has no AVX-512 VPOPCNTDQ: the instruction is not run (its model is tested above)");
+    return;
+  }
+  for_popcnt_operands([&](const qwords4& v) { REQUIRE(store<qwords4>(_mm256_popcnt_epi64(load(v))) == scalar_popcnt(v)); });
 }
 #endif
 

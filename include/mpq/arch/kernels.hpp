@@ -9,6 +9,7 @@
 #include "mpq/arch/common/lut.hpp"
 #include "mpq/arch/common/unpack_dot.hpp"
 
+#include "mpq/arch/avx2/bitserial.hpp"
 #include "mpq/arch/avx2/lut.hpp"
 #include "mpq/arch/avx2/unpack_dot.hpp"
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 
 #include "mpq/core/bits.hpp"
@@ -223,12 +224,17 @@ struct gemm_kernel {
     return unit;
   }
 
-  static void run_unpack(const packed_weights& w, const decoded_activations& a, const output_spec& out,
-                         const executor_ref& ex) {
-    constexpr unpack_traits tr = unpack_dot_traits<W, A>(Arch{}, Arch{});
-    constexpr int MR = tr.mr, NR = tr.nr;
-    const detail::prepared_activations pa = detail::prepare_unpack<Arch>(a, w.padded_cols(), tr.int16_activations);
-    const detail::epilogue_context ctx = context(w, a, pa, out, tr.weight_offset);
+  /// The loop of the register-blocked algorithms (unpack_dot, bitserial): tasks of output channels,
+  /// chunks of them whose weights fit a share of L2, MR activation rows at a time, then each row's
+  /// epilogue. Inside a chunk, MR x NR blocks where both fit, else 1 x NR per activation row, and
+  /// 1 x 1 for the last channels: block(rows, cols, m, n, s, lds) writes the sums of activation
+  /// rows m.. and weight rows n.. to s[i * lds + j] (rows, cols: std::integral_constant).
+  template <int MR, int NR, class Block>
+  static void run_blocks(const packed_weights& w, const decoded_activations& a, const detail::epilogue_context& ctx,
+                         const output_spec& out, const executor_ref& ex, Block&& block) {
+    using full_rows = std::integral_constant<int, MR>;
+    using one = std::integral_constant<int, 1>;
+    using full_cols = std::integral_constant<int, NR>;
     const std::size_t unit = task_unit(out), chunk = chunk_rows(unit, w.stride());
     detail::for_each_task(ex, w.rows(), unit, [&](std::size_t nb, std::size_t ne) {
       std::vector<std::int32_t> s(static_cast<std::size_t>(MR) * chunk), scratch(chunk);
@@ -236,33 +242,15 @@ struct gemm_kernel {
         const std::size_t cn = std::min(chunk, ne - c0);
         for (std::size_t m0 = 0; m0 < a.rows; m0 += MR) {
           const std::size_t mr = std::min<std::size_t>(MR, a.rows - m0);
-          unpack_block_args g;
-          g.w_stride = w.stride();
-          g.a = pa.data + m0 * pa.stride;
-          g.a_stride = pa.stride;
-          g.padded_cols = w.padded_cols();
-          g.lds = chunk;
           for (std::size_t n = 0; n < cn;) {
-            g.w = w.data() + (c0 + n) * w.stride();
-            g.s = s.data() + n;
             if (cn - n >= static_cast<std::size_t>(NR)) {
               if (mr == static_cast<std::size_t>(MR))
-                unpack_dot_block<W, A, MR, NR>(g, Arch{}, Arch{});
+                block(full_rows{}, full_cols{}, m0, c0 + n, s.data() + n, chunk);
               else
-                for (std::size_t i = 0; i < mr; ++i) {
-                  unpack_block_args gi = g;
-                  gi.a = g.a + i * pa.stride;
-                  gi.s = g.s + i * chunk;
-                  unpack_dot_block<W, A, 1, NR>(gi, Arch{}, Arch{});
-                }
+                for (std::size_t i = 0; i < mr; ++i) block(one{}, full_cols{}, m0 + i, c0 + n, s.data() + i * chunk + n, chunk);
               n += NR;
             } else {
-              for (std::size_t i = 0; i < mr; ++i) {
-                unpack_block_args gi = g;
-                gi.a = g.a + i * pa.stride;
-                gi.s = g.s + i * chunk;
-                unpack_dot_block<W, A, 1, 1>(gi, Arch{}, Arch{});
-              }
+              for (std::size_t i = 0; i < mr; ++i) block(one{}, one{}, m0 + i, c0 + n, s.data() + i * chunk + n, chunk);
               n += 1;
             }
           }
@@ -271,6 +259,25 @@ struct gemm_kernel {
         }
       }
     });
+  }
+
+  static void run_unpack(const packed_weights& w, const decoded_activations& a, const output_spec& out,
+                         const executor_ref& ex) {
+    constexpr unpack_traits tr = unpack_dot_traits<W, A>(Arch{}, Arch{});
+    const detail::prepared_activations pa = detail::prepare_unpack<Arch>(a, w.padded_cols(), tr.int16_activations);
+    const detail::epilogue_context ctx = context(w, a, pa, out, tr.weight_offset);
+    run_blocks<tr.mr, tr.nr>(w, a, ctx, out, ex,
+                             [&](auto rows, auto cols, std::size_t m, std::size_t n, std::int32_t* s, std::size_t lds) {
+                               unpack_block_args g;
+                               g.w = w.data() + n * w.stride();
+                               g.w_stride = w.stride();
+                               g.a = pa.data + m * pa.stride;
+                               g.a_stride = pa.stride;
+                               g.padded_cols = w.padded_cols();
+                               g.s = s;
+                               g.lds = lds;
+                               unpack_dot_block<W, A, decltype(rows)::value, decltype(cols)::value>(g, Arch{}, Arch{});
+                             });
   }
 
   static void run_lut(const packed_weights& w, const decoded_activations& a, const output_spec& out,
@@ -314,29 +321,21 @@ struct gemm_kernel {
 
   static void run_bitserial(const packed_weights& w, const decoded_activations& a, const output_spec& out,
                             const executor_ref& ex) {
+    constexpr bitserial_traits tr = bitserial_block_traits<W, A>(Arch{}, Arch{});
     const detail::prepared_activations pa = detail::prepare_bitserial<Arch>(a, w.padded_cols());
     const detail::epilogue_context ctx = context(w, a, pa, out, 0);
-    const std::size_t unit = task_unit(out);
-    detail::for_each_task(ex, w.rows(), unit, [&](std::size_t nb, std::size_t ne) {
-      std::vector<std::int32_t> s(unit), scratch(unit);
-      for (std::size_t c0 = nb; c0 < ne; c0 += unit) {
-        const std::size_t cn = std::min(unit, ne - c0);
-        for (std::size_t m = 0; m < a.rows; ++m) {
-          bitserial_block_args g;
-          g.w_stride = w.stride();
-          g.a = reinterpret_cast<const std::uint64_t*>(pa.data) + m * pa.stride;
-          g.a_stride = pa.stride;
-          g.words = w.padded_cols() / 64;
-          g.lds = unit;
-          for (std::size_t n = 0; n < cn; ++n) {
-            g.w = w.data() + (c0 + n) * w.stride();
-            g.s = s.data() + n;
-            bitserial_block<W, A, 1, 1>(g, Arch{}, Arch{});
-          }
-          detail::finish_row<Arch>(ctx, m, c0, s.data(), cn, scratch.data());
-        }
-      }
-    });
+    run_blocks<tr.mr, tr.nr>(w, a, ctx, out, ex,
+                             [&](auto rows, auto cols, std::size_t m, std::size_t n, std::int32_t* s, std::size_t lds) {
+                               bitserial_block_args g;
+                               g.w = w.data() + n * w.stride();
+                               g.w_stride = w.stride();
+                               g.a = reinterpret_cast<const std::uint64_t*>(pa.data) + m * pa.stride;
+                               g.a_stride = pa.stride;
+                               g.words = w.padded_cols() / 64;
+                               g.s = s;
+                               g.lds = lds;
+                               bitserial_block<W, A, decltype(rows)::value, decltype(cols)::value>(g, Arch{}, Arch{});
+                             });
   }
 };
 

@@ -45,6 +45,12 @@ struct bitserial_block_args {
   std::size_t lds = 0;
 };
 
+/// @brief The register block of a bitserial kernel (decided per ISA).
+struct bitserial_traits {
+  int mr = 1;  ///< activation rows per gemm register block
+  int nr = 1;  ///< weight rows per register block
+};
+
 /// @brief How an unpack_dot kernel holds its operands (decided per ISA from the bit pair).
 struct unpack_traits {
   bool int16_activations = false;  ///< prepared activations are int16 (else uint8)

@@ -43,6 +43,26 @@ MPQ_ALWAYS_INLINE __m256i dpbusd_epi32(__m256i src, __m256i u8, __m256i s8, Arch
   return avx512_model::dpbusd_epi32(src, u8, s8);
 }
 
+/// @brief vpopcntq ymm: the bits set in each 64-bit lane (see avx512_model::popcnt_epi64). Needs
+/// VPOPCNTDQ besides the avx512vnni tag's VNNI; kernels call it only when
+/// has_vpopcntdq<Arch> (arch/avx2/bitserial.hpp).
+template <class Arch>
+MPQ_ALWAYS_INLINE __m256i popcnt_epi64(__m256i v, Arch, requires_arch<avx512vnni>) noexcept {
+#if defined(__AVX512VPOPCNTDQ__) && defined(__AVX512VL__)
+  return _mm256_popcnt_epi64(v);
+#else
+  static_assert(detail::dependent_false<Arch>,
+                "mpq: vpopcntq needs -mavx512vpopcntdq -mavx512vl in this translation unit "
+                "(the avx512vnni_model tag runs the same code on AVX2)");
+  return v;
+#endif
+}
+
+template <class Arch>
+MPQ_ALWAYS_INLINE __m256i popcnt_epi64(__m256i v, Arch, requires_arch<avx512vnni_model>) noexcept {
+  return avx512_model::popcnt_epi64(v);
+}
+
 }  // namespace mpq::arch
 
 #endif  // __AVX2__

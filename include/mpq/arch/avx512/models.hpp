@@ -32,6 +32,26 @@ MPQ_ALWAYS_INLINE __m256i dpbusd_epi32(__m256i src, __m256i u8, __m256i s8) noex
   return _mm256_add_epi32(src, _mm256_add_epi32(_mm256_madd_epi16(u_even, s_even), _mm256_madd_epi16(u_odd, s_odd)));
 }
 
+/// @brief Bits set in each byte of v (0..8 per byte): the count of each nibble from a 16-entry
+/// table (vpshufb), low plus high. AVX2 code, shared by the vpopcntq model and the avx2 kernels.
+MPQ_ALWAYS_INLINE __m256i popcount_bytes(__m256i v) noexcept {
+  const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  //
+                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  const __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(v, nibble));
+  const __m256i hi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
+  return _mm256_add_epi8(lo, hi);
+}
+
+/// @brief vpopcntq on ymm (AVX512_VPOPCNTDQ + AVX512VL, `_mm256_popcnt_epi64`). Intel SDM, VPOPCNTQ:
+/// dst[i] = the number of bits set in the 64-bit lane i of v (0..64).
+///
+/// Model: per-byte counts (popcount_bytes), then vpsadbw against zero adds the 8 bytes of each
+/// 64-bit lane into that lane. Exact: each byte count is <= 8, a lane's sum <= 64.
+MPQ_ALWAYS_INLINE __m256i popcnt_epi64(__m256i v) noexcept {
+  return _mm256_sad_epu8(popcount_bytes(v), _mm256_setzero_si256());
+}
+
 }  // namespace mpq::arch::avx512_model
 
 #endif  // __AVX2__

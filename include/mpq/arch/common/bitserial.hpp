@@ -21,9 +21,10 @@ MPQ_ALWAYS_INLINE std::uint64_t load_le64(const std::uint8_t* p) noexcept {
 }
 }  // namespace detail_common
 
+/// @brief Register block of the portable bitserial kernel: one row of each.
 template <int W, int A, class Arch>
-constexpr int bitserial_rows_per_block(Arch, arch::requires_arch<arch::common>) noexcept {
-  return 1;
+constexpr bitserial_traits bitserial_block_traits(Arch, arch::requires_arch<arch::common>) noexcept {
+  return {1, 1};
 }
 
 /// @brief common_bitserial_w{W}a{A}: S for MR x NR (bitserial_block_args).
