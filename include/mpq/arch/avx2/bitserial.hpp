@@ -95,8 +95,7 @@ MPQ_ALWAYS_INLINE void plane_pair_counts(const std::uint8_t* const (&w)[NR], con
     // popcount(a & w) per byte = T[(a & w) & 15] + T[(a & w) >> 4]; the masks and shifts are done
     // once per row and step (a: low nibbles a & 15, high (a >> 4) & 15; w: w and w >> 4 unmasked,
     // since one masked side suffices), leaving 2 vpand, 2 vpshufb and 2 vpaddb per row pair.
-    const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  //
-                                           0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i table = arch::avx512_model::nibble_popcounts();
     const __m256i nibble = _mm256_set1_epi8(0x0F);
     for (std::size_t t0 = 0; t0 < steps; t0 += byte_count_steps) {
       const std::size_t t1 = std::min(steps, t0 + byte_count_steps);
@@ -149,15 +148,13 @@ void bitserial_block(const bitserial_block_args& g, Arch, arch::requires_arch<ar
   for (int i = 0; i < W; ++i) {
     const std::uint8_t* w[NR];
     for (int n = 0; n < NR; ++n) w[n] = g.w + static_cast<std::size_t>(n) * g.w_stride + static_cast<std::size_t>(i) * plane_bytes;
-    // Place value of weight plane i in two's complement: the top plane counts negative.
-    const std::int64_t ci = i == W - 1 ? -(std::int64_t{1} << i) : (std::int64_t{1} << i);
     for (int j = 0; j < A; ++j) {
       const std::uint64_t* a[MR];
       for (int m = 0; m < MR; ++m) a[m] = g.a + static_cast<std::size_t>(m) * g.a_stride + static_cast<std::size_t>(j) * g.words;
       std::uint64_t counts[MR][NR];
       detail_avx2::plane_pair_counts<MR, NR, Arch>(w, a, g.words, counts);
       for (int m = 0; m < MR; ++m)
-        for (int n = 0; n < NR; ++n) s[m][n] += ci * (std::int64_t{1} << j) * static_cast<std::int64_t>(counts[m][n]);
+        for (int n = 0; n < NR; ++n) s[m][n] += detail_common::plane_pair_weight<W>(i, j) * static_cast<std::int64_t>(counts[m][n]);
     }
   }
   for (int m = 0; m < MR; ++m)

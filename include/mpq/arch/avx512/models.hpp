@@ -32,11 +32,17 @@ MPQ_ALWAYS_INLINE __m256i dpbusd_epi32(__m256i src, __m256i u8, __m256i s8) noex
   return _mm256_add_epi32(src, _mm256_add_epi32(_mm256_madd_epi16(u_even, s_even), _mm256_madd_epi16(u_odd, s_odd)));
 }
 
+/// @brief The vpshufb table of nibble popcounts: byte x of each 128-bit half is popcount(x), x < 16.
+/// Shared by the vpopcntq model and the avx2 bitserial kernel.
+MPQ_ALWAYS_INLINE __m256i nibble_popcounts() noexcept {
+  return _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  //
+                          0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+}
+
 /// @brief Bits set in each byte of v (0..8 per byte): the count of each nibble from a 16-entry
-/// table (vpshufb), low plus high. AVX2 code, shared by the vpopcntq model and the avx2 kernels.
+/// table (vpshufb), low plus high.
 MPQ_ALWAYS_INLINE __m256i popcount_bytes(__m256i v) noexcept {
-  const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  //
-                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i table = nibble_popcounts();
   const __m256i nibble = _mm256_set1_epi8(0x0F);
   const __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(v, nibble));
   const __m256i hi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));

@@ -19,6 +19,13 @@ MPQ_ALWAYS_INLINE std::uint64_t load_le64(const std::uint8_t* p) noexcept {
   for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
   return v;
 }
+/// Weight of popcount(w_i & a_j) in the dot product: c_i 2^j, where c_i = 2^i except for the top
+/// weight plane, which counts negative in two's complement (-2^(W-1)).
+template <int W>
+constexpr std::int64_t plane_pair_weight(int i, int j) noexcept {
+  const std::int64_t ci = i == W - 1 ? -(std::int64_t{1} << i) : (std::int64_t{1} << i);
+  return ci * (std::int64_t{1} << j);
+}
 }  // namespace detail_common
 
 /// @brief Register block of the portable bitserial kernel: one row of each.
@@ -37,13 +44,12 @@ void bitserial_block(const bitserial_block_args& g, Arch, arch::requires_arch<ar
       const std::uint64_t* a = g.a + static_cast<std::size_t>(m) * g.a_stride;
       std::int64_t s = 0;
       for (int i = 0; i < W; ++i) {
-        const std::int64_t ci = i == W - 1 ? -(std::int64_t{1} << i) : (std::int64_t{1} << i);
         for (int j = 0; j < A; ++j) {
           std::int64_t count = 0;
           for (std::size_t k = 0; k < g.words; ++k)
             count += std::popcount(detail_common::load_le64(w + static_cast<std::size_t>(i) * plane_bytes + 8 * k) &
                                    a[static_cast<std::size_t>(j) * g.words + k]);
-          s += ci * (std::int64_t{1} << j) * count;
+          s += detail_common::plane_pair_weight<W>(i, j) * count;
         }
       }
       g.s[m * g.lds + n] = static_cast<std::int32_t>(s);
