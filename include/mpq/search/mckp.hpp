@@ -61,14 +61,15 @@ inline mckp_view view_of(const mckp& k) noexcept {
 
 /// Reusable buffers of the compile step (a strategy keeps one, so repeated solves do not allocate).
 struct mckp_workspace {
-  std::vector<std::size_t> parent, members, order, kept, bits_sum;
+  std::vector<std::size_t> parent, members, order, kept, front, member_begin, member_list;
   std::vector<std::vector<std::size_t>> allowed;
   std::vector<std::size_t> digit;
   std::vector<std::pair<std::size_t, tie_kind>> tie_to;  // per (member, earlier member)
   std::vector<std::size_t> tie_begin;
-  std::vector<double> obj_tmp, cost_tmp, minsum, minmax;
+  std::vector<double> obj_tmp, cost_tmp, minsum, combo_cost;
   std::vector<std::uint32_t> pick_tmp;
   std::vector<std::uint32_t> pick_begin_tmp;
+  std::vector<const double*> tables;  // per constraint: its cost table
 };
 
 /// Largest number of tie-consistent combinations one tie group may have.
@@ -118,101 +119,121 @@ inline status compile(const problem& p, mckp& out, mckp_workspace& ws, bool prun
     if (a != b) ws.parent[std::max(a, b)] = std::min(a, b);
   }
   const auto objective = p.objective_table();
+  const auto flat_bits = p.candidate_table();
   ws.allowed.resize(L);
   ws.minsum.resize(C);
-  ws.minmax.resize(C);
+  ws.combo_cost.resize(C);
+  ws.tables.resize(C);
+  for (std::size_t c = 0; c < C; ++c) ws.tables[c] = p.cost_table(c).data();
+  out.obj.reserve(p.candidate_count());
+  out.cost.reserve(p.candidate_count() * out.m);
+  out.picks.reserve(p.candidate_count());
+  out.pick_begin.reserve(p.candidate_count() + 1);
+  // Append the combination pick(0..K-1) (flat candidate indices) as a choice unless it is
+  // forbidden (+inf objective) or outside a max budget; every combination counts for minsum.
+  auto add_choice = [&](auto pick, std::size_t K) {
+    double o = 0.0;
+    for (std::size_t q = 0; q < K; ++q) o += objective[pick(q)];
+    bool allowed = o != std::numeric_limits<double>::infinity();
+    for (std::size_t c = 0; c < C; ++c) {
+      const cost_aggregation agg = p.constraint(c).aggregation;
+      const double* table = ws.tables[c];
+      double v = 0.0;
+      for (std::size_t q = 0; q < K; ++q) v = combine_cost(agg, v, table[pick(q)]);
+      ws.combo_cost[c] = v;
+      ws.minsum[c] = std::min(ws.minsum[c], v);
+      if (agg == cost_aggregation::max && !p.within_budget(c, v / p.constraint(c).normalizer)) allowed = false;
+    }
+    if (!allowed) return;
+    out.obj.push_back(o);
+    for (std::size_t r = 0; r < out.m; ++r) out.cost.push_back(ws.combo_cost[out.rows[r]]);
+    for (std::size_t q = 0; q < K; ++q) out.picks.push_back(static_cast<std::uint32_t>(pick(q)));
+    out.pick_begin.push_back(static_cast<std::uint32_t>(out.picks.size()));
+  };
+
+  // Members of each root, ascending (a counting sort by root).
+  ws.member_begin.assign(L + 1, 0);
+  for (std::size_t l = 0; l < L; ++l) {
+    ws.parent[l] = uf_find(ws.parent, l);  // from here on parent[l] is l's root
+    ++ws.member_begin[ws.parent[l] + 1];
+  }
+  for (std::size_t l = 0; l < L; ++l) ws.member_begin[l + 1] += ws.member_begin[l];
+  ws.member_list.resize(L);
+  ws.order.assign(ws.member_begin.begin(), ws.member_begin.end() - 1);  // next free slot per root
+  for (std::size_t l = 0; l < L; ++l) ws.member_list[ws.order[ws.parent[l]]++] = l;
 
   for (std::size_t root = 0; root < L; ++root) {
-    if (uf_find(ws.parent, root) != root) continue;
-    ws.members.clear();
-    for (std::size_t l = root; l < L; ++l)
-      if (uf_find(ws.parent, l) == root) ws.members.push_back(l);
+    if (ws.parent[root] != root) continue;
+    ws.members.assign(ws.member_list.begin() + static_cast<std::ptrdiff_t>(ws.member_begin[root]),
+                      ws.member_list.begin() + static_cast<std::ptrdiff_t>(ws.member_begin[root + 1]));
     const std::size_t K = ws.members.size();
 
-    // Ties of member k to earlier members (positions < k).
-    ws.tie_begin.assign(K + 1, 0);
-    ws.tie_to.clear();
-    for (std::size_t k = 0; k < K; ++k) {
-      for (const layer_tie& t : p.ties()) {
-        std::size_t other = L;
-        if (t.first == ws.members[k]) other = t.second;
-        else if (t.second == ws.members[k]) other = t.first;
-        if (other == L) continue;
-        for (std::size_t q = 0; q < k; ++q)
-          if (ws.members[q] == other) ws.tie_to.push_back({q, t.kind});
-      }
-      ws.tie_begin[k + 1] = static_cast<std::size_t>(ws.tie_to.size());
-    }
-
-    // Enumerate tie-consistent combinations (odometer over members). Every combination counts for
-    // min_achievable; only allowed ones (finite objective, inside every max budget) become choices.
-    for (std::size_t q = 0; q < K; ++q) {
-      const std::size_t l = ws.members[q];
-      ws.allowed[q].clear();
-      for (std::size_t j = 0; j < p.candidates(l).size(); ++j) ws.allowed[q].push_back(p.candidate_offset(l) + j);
-    }
     for (std::size_t c = 0; c < C; ++c) ws.minsum[c] = std::numeric_limits<double>::infinity();
     const std::size_t first_choice = out.obj.size();
-    std::size_t combos = 0;
-    ws.digit.assign(K, 0);
-    // Depth-first: position k tries its candidates in order; consistency checked against earlier.
-    std::size_t k = 0;
     bool any_consistent = false;
-    while (true) {
-      if (ws.digit[k] == ws.allowed[k].size()) {
-        if (k == 0) break;
-        ws.digit[k] = 0;
-        --k;
-        ++ws.digit[k];
-        continue;
-      }
-      const std::size_t jk = ws.allowed[k][ws.digit[k]];
-      const bit_pair bk = p.candidates(ws.members[k])[jk - p.candidate_offset(ws.members[k])];
-      bool ok = true;
-      for (std::size_t t = ws.tie_begin[k]; t < ws.tie_begin[k + 1] && ok; ++t) {
-        const std::size_t q = ws.tie_to[t].first;
-        const std::size_t jq = ws.allowed[q][ws.digit[q]];
-        const bit_pair bq = p.candidates(ws.members[q])[jq - p.candidate_offset(ws.members[q])];
-        ok = problem::tie_holds(ws.tie_to[t].second, bq, bk);
-      }
-      if (!ok) {
-        ++ws.digit[k];
-        continue;
-      }
-      if (k + 1 < K) {
-        ++k;
-        continue;
-      }
-      // A full, consistent combination.
-      any_consistent = true;
-      if (++combos > max_group_combinations)
-        return status::failure(errc::unsupported,
-                               "search: the tie group of layer %zu '%s' has more than %zu consistent combinations",
-                               root, p.layer(root).name.c_str(), max_group_combinations);
-      double o = 0.0;
-      bool allowed = true;
-      for (std::size_t q = 0; q < K; ++q) o += objective[ws.allowed[q][ws.digit[q]]];
-      if (o == std::numeric_limits<double>::infinity()) allowed = false;
-      for (std::size_t c = 0; c < C; ++c) {
-        const auto table = p.cost_table(c);
-        const cost_aggregation agg = p.constraint(c).aggregation;
-        double v = 0.0;
-        for (std::size_t q = 0; q < K; ++q) v = combine_cost(agg, v, table[ws.allowed[q][ws.digit[q]]]);
-        ws.minsum[c] = std::min(ws.minsum[c], v);
-        if (agg == cost_aggregation::max && !p.within_budget(c, v / p.constraint(c).normalizer)) allowed = false;
-      }
-      if (allowed) {
-        out.obj.push_back(o);
-        for (std::size_t r = 0; r < out.m; ++r) {
-          const auto table = p.cost_table(out.rows[r]);
-          double v = 0.0;
-          for (std::size_t q = 0; q < K; ++q) v += table[ws.allowed[q][ws.digit[q]]];
-          out.cost.push_back(v);
+    if (K == 1) {  // an untied layer: its candidates are the choices
+      const std::size_t off = p.candidate_offset(root), n = p.candidates(root).size();
+      for (std::size_t j = 0; j < n; ++j) add_choice([&](std::size_t) { return off + j; }, 1);
+      any_consistent = n > 0;
+    } else {
+      // Ties of member k to earlier members (positions < k).
+      ws.tie_begin.assign(K + 1, 0);
+      ws.tie_to.clear();
+      for (std::size_t k = 0; k < K; ++k) {
+        for (const layer_tie& t : p.ties()) {
+          std::size_t other = L;
+          if (t.first == ws.members[k]) other = t.second;
+          else if (t.second == ws.members[k]) other = t.first;
+          if (other == L) continue;
+          for (std::size_t q = 0; q < k; ++q)
+            if (ws.members[q] == other) ws.tie_to.push_back({q, t.kind});
         }
-        for (std::size_t q = 0; q < K; ++q) out.picks.push_back(static_cast<std::uint32_t>(ws.allowed[q][ws.digit[q]]));
-        out.pick_begin.push_back(static_cast<std::uint32_t>(out.picks.size()));
+        ws.tie_begin[k + 1] = static_cast<std::size_t>(ws.tie_to.size());
       }
-      ++ws.digit[k];
+
+      // Enumerate tie-consistent combinations (odometer over members). Every combination counts
+      // for min_achievable; only allowed ones (finite objective, inside every max budget) become
+      // choices.
+      for (std::size_t q = 0; q < K; ++q) {
+        const std::size_t l = ws.members[q];
+        ws.allowed[q].clear();
+        for (std::size_t j = 0; j < p.candidates(l).size(); ++j) ws.allowed[q].push_back(p.candidate_offset(l) + j);
+      }
+      std::size_t combos = 0;
+      ws.digit.assign(K, 0);
+      // Depth-first: position k tries its candidates in order; consistency checked against earlier.
+      std::size_t k = 0;
+      while (true) {
+        if (ws.digit[k] == ws.allowed[k].size()) {
+          if (k == 0) break;
+          ws.digit[k] = 0;
+          --k;
+          ++ws.digit[k];
+          continue;
+        }
+        const bit_pair bk = flat_bits[ws.allowed[k][ws.digit[k]]];
+        bool ok = true;
+        for (std::size_t t = ws.tie_begin[k]; t < ws.tie_begin[k + 1] && ok; ++t) {
+          const std::size_t q = ws.tie_to[t].first;
+          ok = problem::tie_holds(ws.tie_to[t].second, flat_bits[ws.allowed[q][ws.digit[q]]], bk);
+        }
+        if (!ok) {
+          ++ws.digit[k];
+          continue;
+        }
+        if (k + 1 < K) {
+          ++k;
+          continue;
+        }
+        // A full, consistent combination.
+        any_consistent = true;
+        if (++combos > max_group_combinations)
+          return status::failure(errc::unsupported,
+                                 "search: the tie group of layer %zu '%s' has more than %zu consistent combinations",
+                                 root, p.layer(root).name.c_str(), max_group_combinations);
+        add_choice([&](std::size_t q) { return ws.allowed[q][ws.digit[q]]; }, K);
+        ++ws.digit[k];
+      }
     }
     if (!any_consistent)
       return status::failure(errc::infeasible,
@@ -237,61 +258,62 @@ inline status compile(const problem& p, mckp& out, mckp_workspace& ws, bool prun
 
     // Dominance: drop a choice when another has objective <= and every row cost <=. Sort by
     // objective (ties: more bits first, so free bits are kept), then keep the undominated.
-    const std::size_t n = out.obj.size() - first_choice;
+    const std::size_t n = out.obj.size() - first_choice, m = out.m;
     ws.order.resize(n);
     for (std::size_t i = 0; i < n; ++i) ws.order[i] = first_choice + i;
-    ws.bits_sum.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t ch = first_choice + i;
-      long s = 0;
-      for (std::uint32_t x = out.pick_begin[ch], q = 0; x < out.pick_begin[ch + 1]; ++x, ++q) {
-        const std::size_t l = ws.members[q];
-        const bit_pair b = p.candidates(l)[out.picks[x] - p.candidate_offset(l)];
-        s += b.w + b.a;
-      }
-      ws.bits_sum[i] = static_cast<std::size_t>(s);
-    }
+    auto bits_of = [&](std::size_t ch) {
+      std::size_t s = 0;
+      for (std::uint32_t x = out.pick_begin[ch]; x < out.pick_begin[ch + 1]; ++x)
+        s += static_cast<std::size_t>(flat_bits[out.picks[x]].w + flat_bits[out.picks[x]].a);
+      return s;
+    };
     std::sort(ws.order.begin(), ws.order.end(), [&](std::size_t x, std::size_t y) {
       if (out.obj[x] != out.obj[y]) return out.obj[x] < out.obj[y];
-      const std::size_t bx = ws.bits_sum[x - first_choice], by = ws.bits_sum[y - first_choice];
+      const std::size_t bx = bits_of(x), by = bits_of(y);  // rare: equal objectives
       if (bx != by) return bx > by;
       return x < y;
     });
+    // `front`: the kept choices no later kept one matches or beats in every cost (a choice that
+    // one of them dominates is dominated by it too, as it comes later in objective order).
     ws.kept.clear();
-    const std::size_t m = out.m;
+    ws.front.clear();
+    auto costs_le = [&](std::size_t x, std::size_t y) {  // every cost of x <= that of y
+      const double *cx = out.cost.data() + x * m, *cy = out.cost.data() + y * m;
+      bool le = true;
+      for (std::size_t r = 0; r < m; ++r) le &= cx[r] <= cy[r];
+      return le;
+    };
     for (std::size_t i = 0; i < n; ++i) {
       const std::size_t ch = ws.order[i];
       bool dominated = false;
-      for (std::size_t kk : ws.kept) {
-        if (!prune_dominated) break;
-        bool all_le = true;
-        for (std::size_t r = 0; r < m && all_le; ++r) all_le = out.cost[kk * m + r] <= out.cost[ch * m + r];
-        if (all_le) {
-          dominated = true;
-          break;
-        }
-      }
-      if (!dominated) ws.kept.push_back(ch);
+      for (std::size_t t = 0; t < ws.front.size() && prune_dominated && !dominated; ++t)
+        dominated = costs_le(ws.front[t], ch);
+      if (dominated) continue;
+      ws.kept.push_back(ch);
+      std::erase_if(ws.front, [&](std::size_t f) { return costs_le(ch, f); });
+      ws.front.push_back(ch);
     }
-    // Rewrite the group's choices in kept order.
-    ws.obj_tmp.clear();
-    ws.cost_tmp.clear();
-    ws.pick_tmp.clear();
-    for (std::size_t ch : ws.kept) {
-      ws.obj_tmp.push_back(out.obj[ch]);
-      for (std::size_t r = 0; r < m; ++r) ws.cost_tmp.push_back(out.cost[ch * m + r]);
-      for (std::uint32_t x = out.pick_begin[ch]; x < out.pick_begin[ch + 1]; ++x) ws.pick_tmp.push_back(out.picks[x]);
+    // Rewrite the group's choices in kept order (a choice has K picks).
+    const std::size_t nk = ws.kept.size();
+    ws.obj_tmp.resize(nk);
+    ws.cost_tmp.resize(nk * m);
+    ws.pick_tmp.resize(nk * K);
+    for (std::size_t i = 0; i < nk; ++i) {
+      const std::size_t ch = ws.kept[i];
+      ws.obj_tmp[i] = out.obj[ch];
+      std::copy_n(out.cost.data() + ch * m, m, ws.cost_tmp.data() + i * m);
+      std::copy_n(out.picks.data() + out.pick_begin[ch], K, ws.pick_tmp.data() + i * K);
     }
-    out.obj.resize(first_choice);
-    out.cost.resize(first_choice * m);
-    out.pick_begin.resize(first_choice + 1);
-    out.picks.resize(out.pick_begin.back());
-    for (std::size_t i = 0; i < ws.kept.size(); ++i) {
-      out.obj.push_back(ws.obj_tmp[i]);
-      for (std::size_t r = 0; r < m; ++r) out.cost.push_back(ws.cost_tmp[i * m + r]);
-      for (std::size_t q = 0; q < K; ++q) out.picks.push_back(ws.pick_tmp[i * K + q]);
-      out.pick_begin.push_back(static_cast<std::uint32_t>(out.picks.size()));
-    }
+    const std::size_t first_pick = out.pick_begin[first_choice];
+    out.obj.resize(first_choice + nk);
+    out.cost.resize((first_choice + nk) * m);
+    out.picks.resize(first_pick + nk * K);
+    out.pick_begin.resize(first_choice + nk + 1);
+    std::copy_n(ws.obj_tmp.data(), nk, out.obj.data() + first_choice);
+    std::copy_n(ws.cost_tmp.data(), nk * m, out.cost.data() + first_choice * m);
+    std::copy_n(ws.pick_tmp.data(), nk * K, out.picks.data() + first_pick);
+    for (std::size_t i = 0; i <= nk; ++i)
+      out.pick_begin[first_choice + i] = static_cast<std::uint32_t>(first_pick + i * K);
     out.group_begin.push_back(static_cast<std::uint32_t>(out.obj.size()));
     for (std::size_t q = 0; q < K; ++q) out.layers.push_back(static_cast<std::uint32_t>(ws.members[q]));
     out.layer_begin.push_back(static_cast<std::uint32_t>(out.layers.size()));

@@ -259,6 +259,9 @@ class problem {
   std::span<const bit_pair> candidates(std::size_t l) const noexcept {
     return std::span<const bit_pair>(candidates_).subspan(offsets_[l], offsets_[l + 1] - offsets_[l]);
   }
+  /// @brief Every layer's candidates in one flat table (layer order; the index the per-candidate
+  /// tables use).
+  std::span<const bit_pair> candidate_table() const noexcept { return candidates_; }
   /// @brief Index of layer l's first candidate in the flat per-candidate tables.
   std::size_t candidate_offset(std::size_t l) const noexcept { return offsets_[l]; }
   std::size_t candidate_count() const noexcept { return candidates_.size(); }
