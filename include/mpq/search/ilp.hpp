@@ -108,10 +108,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     }
 
     // 2. The dual bound and its minimizers.
-    detail::sort_rows(detail::view_of(k_), root_orders_);
-    row_ptrs_.resize(m);
-    for (std::size_t r = 0; r < m; ++r) row_ptrs_[r] = root_orders_.data() + r * k_.choices();
-    const double L = dual_.maximize(detail::view_of(k_), lambda_, 40, row_ptrs_.data());
+    const double L = dual_.maximize(detail::view_of(k_), lambda_, 40);
     bool at_cap = false;
     for (std::size_t r = 0; r < m; ++r) at_cap = at_cap || lambda_[r] >= dual_.cap()[r];
     if (L > dual_.objective_upper() + 1e-9 * dual_.objective_scale() ||
@@ -341,8 +338,6 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     bint_.resize(m);
     for (std::size_t r = 0; r < m; ++r) bint_[r] = k_.budget[r] + 1e-12 * std::fabs(k_.budget[r]);
     cand_.resize(m);
-    const detail::mckp_view levels{m, D, lvl_begin_.data(), lvl_obj_.data(), lvl_cost_.data(), k_.budget.data()};
-    detail::sort_rows(levels, lvl_orders_);
     build_suffix_frontiers(cut);
   }
 
@@ -505,10 +500,8 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
           resid_.resize(m);
           for (std::size_t r = 0; r < m; ++r) resid_[r] = k_.budget[r] - st_c_[static_cast<std::size_t>(s) * m + r];
           const detail::mckp_view v{m, D - d, lvl_begin_.data() + d, lvl_obj_.data(), lvl_cost_.data(), resid_.data()};
-          const std::size_t n = lvl_choice_.size(), skip = lvl_begin_[d];
-          for (std::size_t r = 0; r < m; ++r) row_ptrs_[r] = lvl_orders_.data() + r * n + skip;
           lam_tmp_ = lambda_;
-          strong = std::max(strong, st_o_[s] + resdual_.maximize(v, lam_tmp_, 1, row_ptrs_.data()));
+          strong = std::max(strong, st_o_[s] + resdual_.maximize(v, lam_tmp_, 1));
         }
         if (strong > key) {
           heap_.push_back({strong, s});
@@ -633,8 +626,6 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
   static constexpr std::size_t max_frontier = 1u << 11, max_frontier_rows = 4;
   std::vector<frontier> fronts_;
   std::vector<double> pre_v_, pre_c_, resid_, lam_tmp_;
-  std::vector<std::uint32_t> root_orders_, lvl_orders_;
-  std::vector<const std::uint32_t*> row_ptrs_;
   detail::dual_ascent resdual_;
 
   std::vector<char> alive_;

@@ -24,29 +24,31 @@ namespace mpq::detail {
 /// L(λ) with the supergradient in g (m values); argmin[g] gets each group's minimizer when non-null.
 /// Ties go to the first choice (lowest objective, as groups are sorted).
 inline double lagrangian(const mckp_view& k, const double* lambda, double* g, std::uint32_t* argmin = nullptr) {
-  const std::size_t m = k.m, G = k.groups();
-  for (std::size_t r = 0; r < m; ++r) g[r] = -k.budget[r];
-  double total = 0.0;
-  for (std::size_t grp = 0; grp < G; ++grp) {
-    const std::uint32_t b = k.group_begin[grp], e = k.group_begin[grp + 1];
-    double best = std::numeric_limits<double>::infinity();
-    std::uint32_t bj = b;
-    for (std::uint32_t j = b; j < e; ++j) {
-      const double* c = k.cost_of(j);
-      double v = k.obj[j];
-      for (std::size_t r = 0; r < m; ++r) v += lambda[r] * c[r];
-      if (v < best) {
-        best = v;
-        bj = j;
+  return with_rows(k.m, [&](auto m) {
+    const std::size_t G = k.groups();
+    for (std::size_t r = 0; r < m; ++r) g[r] = -k.budget[r];
+    double total = 0.0;
+    for (std::size_t grp = 0; grp < G; ++grp) {
+      const std::uint32_t b = k.group_begin[grp], e = k.group_begin[grp + 1];
+      double best = std::numeric_limits<double>::infinity();
+      std::uint32_t bj = b;
+      for (std::uint32_t j = b; j < e; ++j) {
+        const double* c = k.cost + static_cast<std::size_t>(j) * m;
+        double v = k.obj[j];
+        for (std::size_t r = 0; r < m; ++r) v += lambda[r] * c[r];
+        if (v < best) {
+          best = v;
+          bj = j;
+        }
       }
+      total += best;
+      const double* c = k.cost + static_cast<std::size_t>(bj) * m;
+      for (std::size_t r = 0; r < m; ++r) g[r] += c[r];
+      if (argmin) argmin[grp] = bj;
     }
-    total += best;
-    const double* c = k.cost_of(bj);
-    for (std::size_t r = 0; r < m; ++r) g[r] += c[r];
-    if (argmin) argmin[grp] = bj;
-  }
-  for (std::size_t r = 0; r < m; ++r) total -= lambda[r] * k.budget[r];
-  return total;
+    for (std::size_t r = 0; r < m; ++r) total -= lambda[r] * k.budget[r];
+    return total;
+  });
 }
 
 /// True when the surrogate constraint Σ_r μ_r·cost_r <= Σ_r μ_r·B_r (μ >= 0, implied by the
@@ -72,35 +74,18 @@ inline bool surrogate_infeasible(const mckp_view& k, const double* mu) {
   return need > have + 1e-12 * mag;
 }
 
-/// For dual_ascent's row_orders: out[r·N + i] lists the choices of every group, each group's sorted
-/// by cost in row r descending (N = choices of the view, counted from group_begin[0]).
-inline void sort_rows(const mckp_view& k, std::vector<std::uint32_t>& out) {
-  const std::size_t m = k.m, first = k.group_begin[0], n = k.group_begin[k.groups()] - first;
-  out.resize(m * n);
-  for (std::size_t r = 0; r < m; ++r) {
-    std::uint32_t* o = out.data() + r * n;
-    for (std::size_t i = 0; i < n; ++i) o[i] = static_cast<std::uint32_t>(first + i);
-    for (std::size_t g = 0; g < k.groups(); ++g)
-      std::sort(o + (k.group_begin[g] - first), o + (k.group_begin[g + 1] - first),
-                [&](std::uint32_t a, std::uint32_t b) { return k.cost_of(a)[r] > k.cost_of(b)[r]; });
-  }
-}
-
 /// Maximizes L over λ >= 0 by exact line maximizations: along each coordinate, then along the
 /// last round's overall move (which follows the ridges coordinate steps stall on), until a round
-/// gains nothing. Each line maximization is exact and costs one sort per group: along λ + t·d,
-/// group g contributes the lower envelope of the lines o_j + λ·c_j + t·(d·c_j), so the maximum of
-/// Σ_g envelope_g(t) − t·d·B sits at the breakpoint where its slope turns <= 0.
+/// gains nothing. Along λ + t·d group g contributes the lower envelope of the lines
+/// o_j + λ·c_j + t·(d·c_j), so the maximum of Σ_g envelope_g(t) − t·d·B sits at the breakpoint
+/// where its slope turns <= 0. Each line maximization walks the breakpoints in order from t = 0
+/// (a heap holding each group's next one) until the slope turns: one pass over the choices plus a
+/// pass over one group per breakpoint crossed, and near the optimum few are crossed.
 /// For one constraint this is the exact dual; for several it is a good λ (any λ gives a bound).
 class dual_ascent {
  public:
   /// λ in/out (warm start; resized to m and clamped to [0, cap]). Returns L(λ).
-  /// `row_orders` (optional, m pointers): for each row r, every choice index of the view's groups,
-  /// group by group, each group's choices sorted by cost in row r descending; it saves the sort in
-  /// coordinate steps (see sort_rows()).
-  double maximize(const mckp_view& k, std::vector<double>& lambda, int max_rounds = 40,
-                  const std::uint32_t* const* row_orders = nullptr) {
-    orders_ = row_orders;
+  double maximize(const mckp_view& k, std::vector<double>& lambda, int max_rounds = 40) {
     const std::size_t m = k.m;
     lambda.resize(m, 0.0);
     g_.assign(m, 0.0);
@@ -116,7 +101,7 @@ class dual_ascent {
       for (std::size_t r = 0; r < m; ++r) {
         std::fill(dir_.begin(), dir_.end(), 0.0);
         dir_[r] = 1.0;
-        f = line_max(k, lambda, f, orders_ ? orders_[r] : nullptr);
+        f = line_max(k, lambda, f);
       }
       if (m > 1) {
         bool moved = false;
@@ -124,7 +109,7 @@ class dual_ascent {
           dir_[r] = lambda[r] - prev_[r];
           moved = moved || dir_[r] != 0.0;
         }
-        if (moved) f = line_max(k, lambda, f, nullptr);
+        if (moved) f = line_max(k, lambda, f);
       }
       // Rounds stop once one gains less than 1e-9 of the objective scale: the bound is then as
       // good as the search needs (λ only has to be near-optimal for the bounds to be strong).
@@ -184,9 +169,9 @@ class dual_ascent {
   }
 
   // Maximize t -> L(λ + t·dir) over the t keeping λ + t·dir in [0, cap]; updates λ, g_ and
-  // returns the new L. Lines of group g: intercept a_j = o_j + λ·c_j, slope s_j = dir·c_j.
-  double line_max(const mckp_view& k, std::vector<double>& lambda, double f0, const std::uint32_t* order) {
-    const std::size_t m = k.m, G = k.groups();
+  // returns the new L. Lines of choice j: intercept a_j = o_j + λ·c_j, slope s_j = dir·c_j.
+  double line_max(const mckp_view& k, std::vector<double>& lambda, double f0) {
+    const std::size_t m = k.m, G = k.groups(), first = k.group_begin[0];
     double tmin = -std::numeric_limits<double>::infinity(), tmax = std::numeric_limits<double>::infinity();
     for (std::size_t r = 0; r < m; ++r) {
       if (dir_[r] > 0.0) {
@@ -200,62 +185,45 @@ class dual_ascent {
     if (!(tmin <= 0.0 && tmax >= 0.0) || tmin == tmax) return f0;
     double dB = 0.0;
     for (std::size_t r = 0; r < m; ++r) dB += dir_[r] * k.budget[r];
-    // Per group: the envelope's line at tmin and its breakpoints inside (tmin, tmax).
-    breaks_.clear();
-    double slope = -dB;  // d/dt of the dual just right of tmin
-    for (std::size_t grp = 0; grp < G; ++grp) {
-      const std::uint32_t b = k.group_begin[grp], e = k.group_begin[grp + 1];
-      lines_.clear();
-      for (std::uint32_t i = b; i < e; ++i) {
-        const std::uint32_t j = order ? order[i - k.group_begin[0]] : i;
-        const double* c = k.cost_of(j);
-        double a = k.obj[j], sl = 0.0;
-        for (std::size_t r = 0; r < m; ++r) {
-          a += lambda[r] * c[r];
-          sl += dir_[r] * c[r];
+    // Every line, and the slopes of L just right and just left of t = 0: each group's minimizers
+    // at t = 0 (exact ties) contribute their smallest slope to the right, their largest to the left.
+    const std::size_t n = k.group_begin[G] - first;
+    a_.resize(n);
+    s_.resize(n);
+    double right = -dB, left = -dB;
+    with_rows(m, [&](auto mm) {
+      const double* lam = lambda.data();
+      for (std::size_t grp = 0; grp < G; ++grp) {
+        double best = std::numeric_limits<double>::infinity(), lo = 0.0, hi = 0.0;
+        for (std::uint32_t j = k.group_begin[grp]; j < k.group_begin[grp + 1]; ++j) {
+          const double* c = k.cost + static_cast<std::size_t>(j) * mm;
+          double a = k.obj[j], sl = 0.0;
+          for (std::size_t r = 0; r < mm; ++r) {
+            a += lam[r] * c[r];
+            sl += dir_[r] * c[r];
+          }
+          a_[j - first] = a;
+          s_[j - first] = sl;
+          if (a < best) {
+            best = a;
+            lo = hi = sl;
+          } else if (a == best) {
+            lo = std::min(lo, sl);
+            hi = std::max(hi, sl);
+          }
         }
-        lines_.push_back({sl, a});
+        right += lo;
+        left += hi;
       }
-      // Lower envelope for increasing t: slopes descending (`order` gives that already).
-      if (!order)
-        std::sort(lines_.begin(), lines_.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
-      hull_.clear();
-      for (const auto& ln : lines_) {
-        if (!hull_.empty() && hull_.back().first == ln.first) {  // same slope: keep the lower line
-          if (ln.second >= hull_.back().second) continue;
-          hull_.pop_back();
-        }
-        while (hull_.size() >= 2) {
-          const auto& p1 = hull_[hull_.size() - 2];
-          const auto& p2 = hull_.back();
-          // p2 is useless if ln overtakes p1 no later than p2 does.
-          const double x12 = (p2.second - p1.second) / (p1.first - p2.first);
-          const double x13 = (ln.second - p1.second) / (p1.first - ln.first);
-          if (x13 <= x12) hull_.pop_back();
-          else break;
-        }
-        hull_.push_back(ln);
-      }
-      // The active line at tmin (start of the range), then the later breakpoints.
-      std::size_t at = 0;
-      if (tmin == -std::numeric_limits<double>::infinity()) {
-        at = 0;
-      } else {
-        while (at + 1 < hull_.size()) {
-          const double x = (hull_[at + 1].second - hull_[at].second) / (hull_[at].first - hull_[at + 1].first);
-          if (x > tmin) break;
-          ++at;
-        }
-      }
-      slope += hull_[at].first;
-      for (std::size_t i = at; i + 1 < hull_.size(); ++i) {
-        const double x = (hull_[i + 1].second - hull_[i].second) / (hull_[i].first - hull_[i + 1].first);
-        if (!(x < tmax)) break;
-        breaks_.push_back({x, hull_[i].first - hull_[i + 1].first});
-      }
+    });
+    double t = 0.0;
+    if (right > 0.0) {
+      t = walk(k, +1.0, right, tmax);
+    } else if (left < 0.0) {
+      t = -walk(k, -1.0, -left, -tmin);  // the same walk along −dir
+    } else {
+      return f0;  // 0 is in the superdifferential along dir: no gain on this line
     }
-    double t = tmin;
-    if (slope > 0.0) t = first_crossing(slope, tmax);
     if (!std::isfinite(t)) return f0;  // unbounded along dir: leave λ where it is
     trial_.resize(m);
     for (std::size_t r = 0; r < m; ++r) trial_[r] = std::clamp(lambda[r] + t * dir_[r], 0.0, cap_[r]);
@@ -267,32 +235,70 @@ class dual_ascent {
     return f;
   }
 
-  // The smallest breakpoint t at which the slope, lowered by the drops of every breakpoint <= t,
-  // reaches <= 0 (tmax if none does): a weighted selection (quickselect on t, expected linear
-  // time) instead of a full sort of the breakpoints.
-  double first_crossing(double slope, double tmax) {
-    const auto at = [&](std::size_t i) { return breaks_.begin() + static_cast<std::ptrdiff_t>(i); };
-    const std::size_t n = breaks_.size();
-    std::size_t lo = 0, hi = n;  // the crossing, if any, is the lo..hi-1-th smallest breakpoint
-    while (hi - lo > 1) {
-      const std::size_t mid = lo + (hi - lo) / 2;
-      std::nth_element(at(lo), at(mid), at(hi));  // [lo, mid) <= [mid] <= (mid, hi)
-      double drop = 0.0;
-      for (std::size_t i = lo; i < mid; ++i) drop += breaks_[i].second;
-      if (slope - drop <= 0.0) {
-        hi = mid;
-      } else {
-        slope -= drop;
-        lo = mid;
+  // From t = 0 along sign·dir, with slope > 0 just right of 0: the first breakpoint at which the
+  // slope turns <= 0, or t_end if none does before it. Lines are (a_, sign·s_).
+  double walk(const mckp_view& k, double sign, double slope, double t_end) {
+    const std::size_t G = k.groups(), first = k.group_begin[0];
+    active_.resize(G);
+    heap_.clear();
+    // The active line of a group at t (the minimizer just right of t, the smallest slope among
+    // ties), and when it is overtaken next: min over flatter lines of (a_i − a_j) / (s_j − s_i).
+    auto next_break = [&](std::size_t grp, std::uint32_t j, double t) {
+      const double aj = a_[j - first], sj = sign * s_[j - first];
+      double tb = std::numeric_limits<double>::infinity(), snext = 0.0;
+      std::uint32_t nj = j;
+      for (std::uint32_t i = k.group_begin[grp]; i < k.group_begin[grp + 1]; ++i) {
+        const double si = sign * s_[i - first];
+        if (!(si < sj)) continue;
+        const double x = std::max(t, (a_[i - first] - aj) / (sj - si));
+        if (x < tb || (x == tb && si < snext)) {
+          tb = x;
+          snext = si;
+          nj = i;
+        }
       }
+      if (nj != j) {
+        heap_.push_back({tb, static_cast<std::uint32_t>(grp)});
+        std::push_heap(heap_.begin(), heap_.end(), sooner);
+      }
+      next_[grp] = nj;
+    };
+    next_.resize(G);
+    for (std::size_t grp = 0; grp < G; ++grp) {
+      double best = std::numeric_limits<double>::infinity(), sbest = 0.0;
+      std::uint32_t bj = k.group_begin[grp];
+      for (std::uint32_t j = k.group_begin[grp]; j < k.group_begin[grp + 1]; ++j) {
+        const double a = a_[j - first], sl = sign * s_[j - first];
+        if (a < best || (a == best && sl < sbest)) {
+          best = a;
+          sbest = sl;
+          bj = j;
+        }
+      }
+      active_[grp] = bj;
+      next_break(grp, bj, 0.0);
     }
-    if (lo < n && slope - breaks_[lo].second <= 0.0) return breaks_[lo].first;
-    return tmax;
+    while (!heap_.empty()) {
+      std::pop_heap(heap_.begin(), heap_.end(), sooner);
+      const auto [tb, grp] = heap_.back();
+      heap_.pop_back();
+      if (!(tb < t_end)) break;
+      const std::uint32_t old = active_[grp], now = next_[grp];
+      slope += sign * (s_[now - first] - s_[old - first]);
+      if (slope <= 0.0) return tb;
+      active_[grp] = now;
+      next_break(grp, now, tb);
+    }
+    return t_end;
   }
 
-  std::vector<double> g_, tg_, trial_, prev_, dir_, row_scale_, cost_spread_, cap_;
-  const std::uint32_t* const* orders_ = nullptr;
-  std::vector<std::pair<double, double>> lines_, hull_, breaks_;
+  static bool sooner(const std::pair<double, std::uint32_t>& x, const std::pair<double, std::uint32_t>& y) {
+    return x.first > y.first;
+  }
+
+  std::vector<double> g_, tg_, trial_, prev_, dir_, row_scale_, cost_spread_, cap_, a_, s_;
+  std::vector<std::uint32_t> active_, next_;
+  std::vector<std::pair<double, std::uint32_t>> heap_;
   double obj_scale_ = 1.0, obj_upper_ = 0.0, round_tol_ = 0.0;
 };
 

@@ -10,6 +10,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "mpq/core/error.hpp"
@@ -57,6 +58,17 @@ struct mckp_view {
 
 inline mckp_view view_of(const mckp& k) noexcept {
   return {k.m, k.groups(), k.group_begin.data(), k.obj.data(), k.cost.data(), k.budget.data()};
+}
+
+/// Calls f(M) with the row count M as a compile-time constant for the common counts (1 and 2
+/// budgets), else as a runtime value: the hot per-choice loops `for r < M` then unroll.
+template <class F>
+decltype(auto) with_rows(std::size_t m, F&& f) {
+  switch (m) {
+    case 1: return f(std::integral_constant<std::size_t, 1>{});
+    case 2: return f(std::integral_constant<std::size_t, 2>{});
+    default: return f(m);
+  }
 }
 
 /// Reusable buffers of the compile step (a strategy keeps one, so repeated solves do not allocate).
