@@ -152,8 +152,11 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     double lower = L;
     bool complete = true;
     if (incumbent_ - tolerance() > L) {
-      prepare(incumbent_ - tolerance());
-      complete = best_first(p, lower, start);
+      // The row count as a compile-time constant for 1 and 2 budgets: the per-choice loops unroll.
+      complete = detail::with_rows(m, [&](auto rows) {
+        prepare(rows, incumbent_ - tolerance());
+        return best_first(rows, p, lower, start);
+      });
     }
     if (incumbent_ == std::numeric_limits<double>::infinity()) {
       if (complete) return detail::infeasible_status(p, k_, "ilp");
@@ -219,8 +222,9 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
   }
 
   // The λ set, reduced-cost fixing against the incumbent, the levels and their suffix tables.
-  void prepare(double cut) {
-    const std::size_t G = k_.groups(), m = k_.m;
+  template <class Rows>
+  void prepare(Rows m, double cut) {
+    const std::size_t G = k_.groups();
 
     // The λ set: the dual optimum and each coordinate scaled (states far from the relaxation's
     // budget split are bounded better by a different multiplier).
@@ -244,7 +248,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
       double tot = 0.0;
       for (std::size_t g = 0; g < G; ++g) {
         double best = std::numeric_limits<double>::infinity();
-        for (std::uint32_t j = k_.group_begin[g]; j < k_.group_begin[g + 1]; ++j) best = std::min(best, value(j, lam));
+        for (std::uint32_t j = k_.group_begin[g]; j < k_.group_begin[g + 1]; ++j) best = std::min(best, value(m, j, lam));
         minv_[g * nl + i] = best;
         tot += best;
       }
@@ -264,7 +268,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
       for (std::uint32_t j = k_.group_begin[g]; j < k_.group_begin[g + 1]; ++j) {
         bool keep = true;
         for (std::size_t i = 0; i < nl && keep; ++i)
-          keep = Li_[i] + (value(j, lambdas_.data() + i * m) - minv_[g * nl + i]) < cut;
+          keep = Li_[i] + (value(m, j, lambdas_.data() + i * m) - minv_[g * nl + i]) < cut;
         keep = keep || (have && j == best_sel_[g]);  // the incumbent's own choice may tie the bound
         alive_[j] = keep ? 1 : 0;
         if (keep) {
@@ -324,7 +328,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
       for (std::size_t i = 0; i < nl; ++i) {
         double best = std::numeric_limits<double>::infinity();
         for (std::uint32_t x = lvl_begin_[d]; x < lvl_begin_[d + 1]; ++x)
-          best = std::min(best, value(lvl_choice_[x], lambdas_.data() + i * m));
+          best = std::min(best, value(m, lvl_choice_[x], lambdas_.data() + i * m));
         S_[d * nl + i] = S_[(d + 1) * nl + i] + best;
       }
       for (std::size_t r = 0; r < m; ++r) {
@@ -338,7 +342,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     bint_.resize(m);
     for (std::size_t r = 0; r < m; ++r) bint_[r] = k_.budget[r] + 1e-12 * std::fabs(k_.budget[r]);
     cand_.resize(m);
-    build_suffix_frontiers(cut);
+    build_suffix_frontiers(m, cut);
   }
 
   // Suffix frontiers for a stronger bound, one set per row q: keep row q's budget exact and price
@@ -350,18 +354,20 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
   // so is at least as strong as the LP (for one row it is the exact completion). Entries that
   // cannot lead below `cut` are left out, which keeps the lists short; a set whose lists grow
   // past max_frontier is dropped (the λ bounds remain).
-  void build_suffix_frontiers(double cut) {
-    const std::size_t m = k_.m, D = order_.size();
+  template <class Rows>
+  void build_suffix_frontiers(Rows m, double cut) {
+    const std::size_t D = order_.size();
     fronts_.resize(m);
     for (std::size_t q = 0; q < m; ++q) fronts_[q].ok = false;
     if (m == 0 || D == 0 || m > max_frontier_rows) return;
     for (std::size_t q = 0; q < m; ++q) {
-      build_frontier(q, cut);
+      build_frontier(m, q, cut);
     }
   }
 
-  void build_frontier(std::size_t q, double cut) {
-    const std::size_t m = k_.m, D = order_.size();
+  template <class Rows>
+  void build_frontier(Rows m, std::size_t q, double cut) {
+    const std::size_t D = order_.size();
     frontier& f = fronts_[q];
     // Cheapest prefix values of (o + μ·c) and of c_q, for pruning.
     pre_v_.assign(D + 1, 0.0);
@@ -369,7 +375,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     for (std::size_t d = 0; d < D; ++d) {
       double bv = std::numeric_limits<double>::infinity(), bc = bv;
       for (std::uint32_t x = lvl_begin_[d]; x < lvl_begin_[d + 1]; ++x) {
-        bv = std::min(bv, priced(x, q));
+        bv = std::min(bv, priced(m, x, q));
         bc = std::min(bc, lvl_cost_[x * m + q]);
       }
       pre_v_[d + 1] = pre_v_[d] + bv;
@@ -394,14 +400,16 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
       // the entries whose value beats every cheaper one.
       out.clear();
       for (std::uint32_t x = lvl_begin_[d]; x < lvl_begin_[d + 1]; ++x) {
-        const double cx = lvl_cost_[x * m + q], vx = priced(x, q);
-        const std::size_t mid = out.size();
+        const double cx = lvl_cost_[x * m + q], vx = priced(m, x, q);
+        run_.clear();
         for (const auto& e : next) {
           const double c = e.first + cx, v = e.second + vx;
           if (c > cap) break;
-          if (v < vcap) out.push_back({c, v});
+          if (v < vcap) run_.push_back({c, v});
         }
-        std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(mid), out.end());
+        merged_.resize(out.size() + run_.size());
+        std::merge(out.begin(), out.end(), run_.begin(), run_.end(), merged_.begin());
+        out.swap(merged_);
       }
       std::size_t w = 0;
       double least = std::numeric_limits<double>::infinity();
@@ -421,8 +429,8 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
 
   }
 
-  double priced(std::uint32_t x, std::size_t q) const {
-    const std::size_t m = k_.m;
+  template <class Rows>
+  double priced(Rows m, std::uint32_t x, std::size_t q) const {
     double v = lvl_obj_[x];
     for (std::size_t r = 0; r < m; ++r)
       if (r != q) v += lambdas_[r] * lvl_cost_[x * m + r];
@@ -430,8 +438,8 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
   }
 
   // The best frontier bound of a state at `level` (+inf when no completion fits below the cut).
-  double frontier_bound(std::size_t level, double o, const double* c) const {
-    const std::size_t m = k_.m;
+  template <class Rows>
+  double frontier_bound(Rows m, std::size_t level, double o, const double* c) const {
     double best = -std::numeric_limits<double>::infinity();
     for (std::size_t q = 0; q < fronts_.size(); ++q) {
       const frontier& f = fronts_[q];
@@ -455,8 +463,9 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
   // The first complete allocation to come out is optimal. States dominated by another of the
   // same level (no smaller objective or any cost) are never expanded.
   // Returns true when the search ran to the end; else `lower` gets the smallest key left.
-  bool best_first(const problem& p, double& lower, std::chrono::steady_clock::time_point start) {
-    const std::size_t G = k_.groups(), m = k_.m, D = order_.size();
+  template <class Rows>
+  bool best_first(Rows m, const problem& p, double& lower, std::chrono::steady_clock::time_point start) {
+    const std::size_t G = k_.groups(), D = order_.size();
     const std::size_t nl = lambdas_.size() / m;
     work_sel_.assign(G, 0);
     for (std::size_t g = 0; g < G; ++g)
@@ -474,7 +483,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     st_next_.assign(1, none);
     level_head_.assign(D + 1, none);
     heap_.clear();
-    heap_.push_back({bound(0, const_obj_, const_cost_.data()), 0});
+    heap_.push_back({bound(m, 0, const_obj_, const_cost_.data()), 0});
     st_flags_[0] = strong_bound;
     auto later = [](const std::pair<double, std::uint32_t>& a, const std::pair<double, std::uint32_t>& b) {
       return a.first > b.first;
@@ -490,8 +499,8 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
       if (d == D) continue;  // complete states were offered when generated
       if (!(st_flags_[s] & strong_bound)) {
         st_flags_[s] |= strong_bound;
-        double strong = bound(d, st_o_[s], st_c_.data() + static_cast<std::size_t>(s) * m);
-        strong = std::max(strong, frontier_bound(d, st_o_[s], st_c_.data() + static_cast<std::size_t>(s) * m));
+        double strong = bound(m, d, st_o_[s], st_c_.data() + static_cast<std::size_t>(s) * m);
+        strong = std::max(strong, frontier_bound(m, d, st_o_[s], st_c_.data() + static_cast<std::size_t>(s) * m));
         // The LP of the remaining levels at this state's own budgets, by one round of dual ascent
         // from λ*: much stronger than the fixed-λ bounds when many layers remain (their budget
         // split shifts with every decision), but it costs a pass over them, so it is used only
@@ -511,7 +520,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
       }
       // Dominance against the states of this level already expanded (checking every generated
       // one would cost more than it saves).
-      if (dominated(d, st_o_[s], st_c_.data() + static_cast<std::size_t>(s) * m)) continue;
+      if (dominated(m, d, st_o_[s], st_c_.data() + static_cast<std::size_t>(s) * m)) continue;
       st_next_[s] = level_head_[d];
       level_head_[d] = s;
       if (++expanded > options_.max_nodes || ((expanded & 15u) == 0 && out_of_time(start))) {
@@ -557,8 +566,8 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
 
   // True when an expanded state of `level` has objective <= o and every cost <= c; expanded
   // states the new one dominates leave the level's list (they no longer need checking against).
-  bool dominated(std::size_t level, double o, const double* c) {
-    const std::size_t m = k_.m;
+  template <class Rows>
+  bool dominated(Rows m, std::size_t level, double o, const double* c) {
     std::uint32_t* link = &level_head_[level];
     while (*link != none) {
       const std::uint32_t t = *link;
@@ -578,8 +587,9 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     return false;
   }
 
-  double bound(std::size_t level, double o, const double* c) const {
-    const std::size_t m = k_.m, nl = lambdas_.size() / m;
+  template <class Rows>
+  double bound(Rows m, std::size_t level, double o, const double* c) const {
+    const std::size_t nl = lambdas_.size() / m;
     double best = -std::numeric_limits<double>::infinity();
     const double* S = S_.data() + level * nl;
     for (std::size_t i = 0; i < nl; ++i) {
@@ -591,10 +601,11 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     return best;
   }
 
-  double value(std::uint32_t j, const double* lam) const {
-    const double* c = k_.cost_of(j);
+  template <class Rows>
+  double value(Rows m, std::uint32_t j, const double* lam) const {
+    const double* c = k_.cost.data() + static_cast<std::size_t>(j) * m;
     double v = k_.obj[j];
-    for (std::size_t r = 0; r < k_.m; ++r) v += lam[r] * c[r];
+    for (std::size_t r = 0; r < m; ++r) v += lam[r] * c[r];
     return v;
   }
 
@@ -625,6 +636,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
   };
   static constexpr std::size_t max_frontier = 1u << 11, max_frontier_rows = 4;
   std::vector<frontier> fronts_;
+  std::vector<std::pair<double, double>> run_, merged_;  // build_frontier's scratch
   std::vector<double> pre_v_, pre_c_, resid_, lam_tmp_;
   detail::dual_ascent resdual_;
 
