@@ -183,9 +183,34 @@ inline status compile(const problem& p, mckp& out, mckp_workspace& ws, bool prun
     for (std::size_t c = 0; c < C; ++c) ws.minsum[c] = std::numeric_limits<double>::infinity();
     const std::size_t first_choice = out.obj.size();
     bool any_consistent = false;
-    if (K == 1) {  // an untied layer: its candidates are the choices
-      const std::size_t off = p.candidate_offset(root), n = p.candidates(root).size();
-      for (std::size_t j = 0; j < n; ++j) add_choice([&](std::size_t) { return off + j; }, 1);
+    if (K == 1) {  // an untied layer: its allowed candidates are the choices, written in place
+      const std::size_t off = p.candidate_offset(root), n = p.candidates(root).size(), m = out.m;
+      const std::size_t first_pick = out.picks.size();
+      out.obj.resize(first_choice + n);
+      out.cost.resize((first_choice + n) * m);
+      out.picks.resize(first_pick + n);
+      out.pick_begin.resize(first_choice + n + 1);
+      std::size_t w = first_choice;
+      for (std::size_t idx = off; idx < off + n; ++idx) {
+        bool allowed = objective[idx] != std::numeric_limits<double>::infinity();
+        for (std::size_t c = 0; c < C; ++c) {
+          const double v = ws.tables[c][idx];
+          ws.minsum[c] = std::min(ws.minsum[c], v);
+          if (p.constraint(c).aggregation == cost_aggregation::max &&
+              !p.within_budget(c, v / p.constraint(c).normalizer))
+            allowed = false;
+        }
+        if (!allowed) continue;
+        out.obj[w] = objective[idx];
+        for (std::size_t r = 0; r < m; ++r) out.cost[w * m + r] = ws.tables[out.rows[r]][idx];
+        out.picks[first_pick + (w - first_choice)] = static_cast<std::uint32_t>(idx);
+        ++w;
+        out.pick_begin[w] = static_cast<std::uint32_t>(first_pick + (w - first_choice));
+      }
+      out.obj.resize(w);
+      out.cost.resize(w * m);
+      out.picks.resize(first_pick + (w - first_choice));
+      out.pick_begin.resize(w + 1);
       any_consistent = n > 0;
     } else {
       // Ties of member k to earlier members (positions < k).
@@ -203,48 +228,65 @@ inline status compile(const problem& p, mckp& out, mckp_workspace& ws, bool prun
         ws.tie_begin[k + 1] = static_cast<std::size_t>(ws.tie_to.size());
       }
 
-      // Enumerate tie-consistent combinations (odometer over members). Every combination counts
-      // for min_achievable; only allowed ones (finite objective, inside every max budget) become
-      // choices.
-      for (std::size_t q = 0; q < K; ++q) {
-        const std::size_t l = ws.members[q];
-        ws.allowed[q].clear();
-        for (std::size_t j = 0; j < p.candidates(l).size(); ++j) ws.allowed[q].push_back(p.candidate_offset(l) + j);
-      }
+      // Enumerate tie-consistent combinations. Every combination counts for min_achievable; only
+      // allowed ones (finite objective, inside every max budget) become choices.
       std::size_t combos = 0;
-      ws.digit.assign(K, 0);
-      // Depth-first: position k tries its candidates in order; consistency checked against earlier.
-      std::size_t k = 0;
-      while (true) {
-        if (ws.digit[k] == ws.allowed[k].size()) {
-          if (k == 0) break;
-          ws.digit[k] = 0;
-          --k;
+      auto too_many = [&] {
+        return status::failure(errc::unsupported,
+                               "search: the tie group of layer %zu '%s' has more than %zu consistent combinations",
+                               root, p.layer(root).name.c_str(), max_group_combinations);
+      };
+      if (K == 2) {  // the common case (a layer tied to one other): every pair, checked directly
+        const std::size_t o0 = p.candidate_offset(ws.members[0]), e0 = o0 + p.candidates(ws.members[0]).size();
+        const std::size_t o1 = p.candidate_offset(ws.members[1]), e1 = o1 + p.candidates(ws.members[1]).size();
+        for (std::size_t i = o0; i < e0; ++i)
+          for (std::size_t j = o1; j < e1; ++j) {
+            bool ok = true;
+            for (std::size_t t = ws.tie_begin[1]; t < ws.tie_begin[2]; ++t)
+              ok = ok && problem::tie_holds(ws.tie_to[t].second, flat_bits[i], flat_bits[j]);
+            if (!ok) continue;
+            any_consistent = true;
+            if (++combos > max_group_combinations) return too_many();
+            add_choice([&](std::size_t q) { return q == 0 ? i : j; }, 2);
+          }
+      } else {
+        // Odometer over the members.
+        for (std::size_t q = 0; q < K; ++q) {
+          const std::size_t l = ws.members[q];
+          ws.allowed[q].clear();
+          for (std::size_t j = 0; j < p.candidates(l).size(); ++j) ws.allowed[q].push_back(p.candidate_offset(l) + j);
+        }
+        ws.digit.assign(K, 0);
+        // Depth-first: position k tries its candidates in order; consistency checked against earlier.
+        std::size_t k = 0;
+        while (true) {
+          if (ws.digit[k] == ws.allowed[k].size()) {
+            if (k == 0) break;
+            ws.digit[k] = 0;
+            --k;
+            ++ws.digit[k];
+            continue;
+          }
+          const bit_pair bk = flat_bits[ws.allowed[k][ws.digit[k]]];
+          bool ok = true;
+          for (std::size_t t = ws.tie_begin[k]; t < ws.tie_begin[k + 1] && ok; ++t) {
+            const std::size_t q = ws.tie_to[t].first;
+            ok = problem::tie_holds(ws.tie_to[t].second, flat_bits[ws.allowed[q][ws.digit[q]]], bk);
+          }
+          if (!ok) {
+            ++ws.digit[k];
+            continue;
+          }
+          if (k + 1 < K) {
+            ++k;
+            continue;
+          }
+          // A full, consistent combination.
+          any_consistent = true;
+          if (++combos > max_group_combinations) return too_many();
+          add_choice([&](std::size_t q) { return ws.allowed[q][ws.digit[q]]; }, K);
           ++ws.digit[k];
-          continue;
         }
-        const bit_pair bk = flat_bits[ws.allowed[k][ws.digit[k]]];
-        bool ok = true;
-        for (std::size_t t = ws.tie_begin[k]; t < ws.tie_begin[k + 1] && ok; ++t) {
-          const std::size_t q = ws.tie_to[t].first;
-          ok = problem::tie_holds(ws.tie_to[t].second, flat_bits[ws.allowed[q][ws.digit[q]]], bk);
-        }
-        if (!ok) {
-          ++ws.digit[k];
-          continue;
-        }
-        if (k + 1 < K) {
-          ++k;
-          continue;
-        }
-        // A full, consistent combination.
-        any_consistent = true;
-        if (++combos > max_group_combinations)
-          return status::failure(errc::unsupported,
-                                 "search: the tie group of layer %zu '%s' has more than %zu consistent combinations",
-                                 root, p.layer(root).name.c_str(), max_group_combinations);
-        add_choice([&](std::size_t q) { return ws.allowed[q][ws.digit[q]]; }, K);
-        ++ws.digit[k];
       }
     }
     if (!any_consistent)
