@@ -54,10 +54,11 @@ struct ilp_options {
 ///    already reaches the incumbent cannot be in a better allocation: drop it. Groups left with
 ///    one choice become constants; the rest are ordered widest cost spread first ("levels");
 /// 5. best-first search over partial allocations (the first levels decided). A state's key is a
-///    lower bound on every completion: at first the λ* bound, then, when it reaches the front,
-///    the best of the λ-set bounds, the suffix-frontier bounds (one budget kept exact, the others
-///    priced at λ*: stronger than the LP), and, while many levels remain, the LP of the remaining
-///    levels at the state's own budgets. A state whose key grew goes back in the queue; states
+///    lower bound on every completion: the best of the λ-set bounds and the suffix-frontier
+///    bounds (one budget kept exact, the others priced at λ*: stronger than the LP), computed
+///    when the state is generated. While many levels remain the key starts as the λ* bound, and
+///    when the state reaches the front the others and the LP of the remaining levels at the
+///    state's own budgets are added (a state whose key grew goes back in the queue). States
 ///    dominated by an expanded state of the same level (no smaller objective or cost) are
 ///    dropped. The first complete allocation that reaches the front is optimal.
 ///
@@ -458,9 +459,11 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
   }
 
   // Best-first search over partial allocations (level = how many of the ordered groups are
-  // decided). A state waits in the heap under a lower bound of every completion: first the cheap
-  // λ* bound, and when it comes out, the max over the λ set; if that is larger it goes back in.
-  // The first complete allocation to come out is optimal. States dominated by another of the
+  // decided). A state waits in the heap under a lower bound of every completion: the best of the
+  // λ-set and suffix-frontier bounds, computed when it is generated; while many levels remain,
+  // first the λ* bound alone, and when it comes out the others and the LP bound of the remaining
+  // levels (if that is larger it goes back in). The first complete allocation to come out is
+  // optimal. States dominated by another of the
   // same level (no smaller objective or any cost) are never expanded.
   // Returns true when the search ran to the end; else `lower` gets the smallest key left.
   template <class Rows>
@@ -549,13 +552,23 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
           continue;
         }
         if (!(star < incumbent_ - tolerance())) continue;
+        // The child's key is its best cheap bound at once (λ set, suffix frontiers): children it
+        // already prunes never enter the queue, and the rest are not popped twice. Only the LP
+        // bound (many levels left) stays lazy.
+        unsigned char flags = 0;
+        if (D - (d + 1) < options_.lp_bound_min_levels) {
+          star = std::max(star, bound(m, d + 1, o, cand_.data()));
+          star = std::max(star, frontier_bound(m, d + 1, o, cand_.data()));
+          flags = strong_bound;
+          if (!(star < incumbent_ - tolerance())) continue;
+        }
         const auto t = static_cast<std::uint32_t>(st_o_.size());
         st_o_.push_back(o);
         st_c_.insert(st_c_.end(), cand_.begin(), cand_.end());
         st_parent_.push_back(s);
         st_x_.push_back(x);
         st_level_.push_back(static_cast<std::uint32_t>(d + 1));
-        st_flags_.push_back(0);
+        st_flags_.push_back(flags);
         st_next_.push_back(none);
         heap_.push_back({star, t});
         std::push_heap(heap_.begin(), heap_.end(), later);
