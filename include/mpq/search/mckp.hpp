@@ -239,11 +239,21 @@ inline status compile(const problem& p, mckp& out, mckp_workspace& ws, bool prun
       if (K == 2) {  // the common case (a layer tied to one other): every pair, checked directly
         const std::size_t o0 = p.candidate_offset(ws.members[0]), e0 = o0 + p.candidates(ws.members[0]).size();
         const std::size_t o1 = p.candidate_offset(ws.members[1]), e1 = o1 + p.candidates(ws.members[1]).size();
+        // What each tie compares, as one number per candidate (the W·64 + A pair, W, or A).
+        auto key = [](tie_kind kind, bit_pair b) {
+          return kind == tie_kind::both ? b.w * 64 + b.a : (kind == tie_kind::weights ? b.w : b.a);
+        };
+        const bool one_tie = ws.tie_begin[2] - ws.tie_begin[1] == 1;
+        const tie_kind kind0 = ws.tie_to[ws.tie_begin[1]].second;
         for (std::size_t i = o0; i < e0; ++i)
           for (std::size_t j = o1; j < e1; ++j) {
             bool ok = true;
-            for (std::size_t t = ws.tie_begin[1]; t < ws.tie_begin[2]; ++t)
-              ok = ok && problem::tie_holds(ws.tie_to[t].second, flat_bits[i], flat_bits[j]);
+            if (one_tie) {
+              ok = key(kind0, flat_bits[i]) == key(kind0, flat_bits[j]);
+            } else {
+              for (std::size_t t = ws.tie_begin[1]; t < ws.tie_begin[2]; ++t)
+                ok = ok && problem::tie_holds(ws.tie_to[t].second, flat_bits[i], flat_bits[j]);
+            }
             if (!ok) continue;
             any_consistent = true;
             if (++combos > max_group_combinations) return too_many();
@@ -333,6 +343,7 @@ inline status compile(const problem& p, mckp& out, mckp_workspace& ws, bool prun
     ws.front.clear();
     auto costs_le = [&](std::size_t x, std::size_t y) {  // every cost of x <= that of y
       const double *cx = out.cost.data() + x * m, *cy = out.cost.data() + y * m;
+      if (m == 2) return cx[0] <= cy[0] && cx[1] <= cy[1];
       bool le = true;
       for (std::size_t r = 0; r < m; ++r) le &= cx[r] <= cy[r];
       return le;
@@ -355,8 +366,8 @@ inline status compile(const problem& p, mckp& out, mckp_workspace& ws, bool prun
     for (std::size_t i = 0; i < nk; ++i) {
       const std::size_t ch = ws.kept[i];
       ws.obj_tmp[i] = out.obj[ch];
-      std::copy_n(out.cost.data() + ch * m, m, ws.cost_tmp.data() + i * m);
-      std::copy_n(out.picks.data() + out.pick_begin[ch], K, ws.pick_tmp.data() + i * K);
+      for (std::size_t r = 0; r < m; ++r) ws.cost_tmp[i * m + r] = out.cost[ch * m + r];
+      for (std::size_t q = 0; q < K; ++q) ws.pick_tmp[i * K + q] = out.picks[out.pick_begin[ch] + q];
     }
     const std::size_t first_pick = out.pick_begin[first_choice];
     out.obj.resize(first_choice + nk);
