@@ -361,13 +361,34 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     fronts_.resize(m);
     for (std::size_t q = 0; q < m; ++q) fronts_[q].ok = false;
     if (m == 0 || D == 0 || m > max_frontier_rows) return;
+    // A frontier's size grows with how many distinct row-q costs the levels have, and the sets
+    // differ a lot (weight size takes a few values per layer, BitOps many). Build the one likely
+    // smallest first, in full; the others only as far back as they stay within its size (their
+    // deep levels, where they are small, still bound).
+    row_order_.resize(m);
+    row_distinct_.assign(m, 0);
     for (std::size_t q = 0; q < m; ++q) {
-      build_frontier(m, q, cut);
+      row_order_[q] = q;
+      for (std::size_t d = 0; d < D; ++d) {
+        values_.clear();
+        for (std::uint32_t x = lvl_begin_[d]; x < lvl_begin_[d + 1]; ++x) values_.push_back(lvl_cost_[x * m + q]);
+        std::sort(values_.begin(), values_.end());
+        row_distinct_[q] += static_cast<std::size_t>(std::unique(values_.begin(), values_.end()) - values_.begin());
+      }
+    }
+    std::stable_sort(row_order_.begin(), row_order_.end(),
+                     [&](std::size_t a, std::size_t b) { return row_distinct_[a] < row_distinct_[b]; });
+    std::size_t budget = std::numeric_limits<std::size_t>::max();
+    for (std::size_t i = 0; i < m; ++i) {
+      const std::size_t built = build_frontier(m, row_order_[i], cut, budget);
+      if (i == 0) budget = built;
     }
   }
 
   template <class Rows>
-  void build_frontier(Rows m, std::size_t q, double cut) {
+  // Returns the entries built; stops (levels <= d keep only the λ bounds) when a list passes
+  // max_frontier or the total passes `budget`.
+  std::size_t build_frontier(Rows m, std::size_t q, double cut, std::size_t budget) {
     const std::size_t D = order_.size();
     frontier& f = fronts_[q];
     // Cheapest prefix values of (o + μ·c) and of c_q, for pruning.
@@ -392,6 +413,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     // Built backwards into scratch lists (level D: the empty completion), then stored by level.
     f.scratch.resize(D + 1);
     f.scratch[D].assign(1, {0.0, 0.0});
+    std::size_t total = 0;
     for (std::size_t d = D; d-- > 0;) {
       auto& out = f.scratch[d];
       const auto& next = f.scratch[d + 1];
@@ -420,14 +442,15 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
           out[w++] = e;
         }
       out.resize(w);
-      if (w > max_frontier) {  // too big to pay off: levels <= d keep only the λ bounds
+      total += w;
+      if (w > max_frontier || total > budget) {  // too big to pay off
         f.valid_from = d + 1;
         break;
       }
     }
     f.mu_b = mu_b;
     f.ok = true;
-
+    return total;
   }
 
   template <class Rows>
@@ -650,6 +673,8 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
   static constexpr std::size_t max_frontier = 1u << 11, max_frontier_rows = 4;
   std::vector<frontier> fronts_;
   std::vector<std::pair<double, double>> run_, merged_;  // build_frontier's scratch
+  std::vector<std::size_t> row_order_, row_distinct_;
+  std::vector<double> values_;
   std::vector<double> pre_v_, pre_c_, resid_, lam_tmp_;
   detail::dual_ascent resdual_;
 
