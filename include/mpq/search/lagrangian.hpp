@@ -193,8 +193,11 @@ class dual_ascent {
     double right = -dB, left = -dB;
     with_rows(m, [&](auto mm) {
       const double* lam = lambda.data();
+      act_lo_.resize(G);
+      act_hi_.resize(G);
       for (std::size_t grp = 0; grp < G; ++grp) {
         double best = std::numeric_limits<double>::infinity(), lo = 0.0, hi = 0.0;
+        std::uint32_t jlo = k.group_begin[grp], jhi = jlo;
         for (std::uint32_t j = k.group_begin[grp]; j < k.group_begin[grp + 1]; ++j) {
           const double* c = k.cost + static_cast<std::size_t>(j) * mm;
           double a = k.obj[j], sl = 0.0;
@@ -207,13 +210,22 @@ class dual_ascent {
           if (a < best) {
             best = a;
             lo = hi = sl;
+            jlo = jhi = j;
           } else if (a == best) {
-            lo = std::min(lo, sl);
-            hi = std::max(hi, sl);
+            if (sl < lo) {
+              lo = sl;
+              jlo = j;
+            }
+            if (sl > hi) {
+              hi = sl;
+              jhi = j;
+            }
           }
         }
         right += lo;
         left += hi;
+        act_lo_[grp] = jlo;
+        act_hi_[grp] = jhi;
       }
     });
     double t = 0.0;
@@ -239,7 +251,6 @@ class dual_ascent {
   // slope turns <= 0, or t_end if none does before it. Lines are (a_, sign·s_).
   double walk(const mckp_view& k, double sign, double slope, double t_end) {
     const std::size_t G = k.groups(), first = k.group_begin[0];
-    active_.resize(G);
     heap_.clear();
     // The active line of a group at t (the minimizer just right of t, the smallest slope among
     // ties), and when it is overtaken next: min over flatter lines of (a_i − a_j) / (s_j − s_i).
@@ -264,20 +275,9 @@ class dual_ascent {
       next_[grp] = nj;
     };
     next_.resize(G);
-    for (std::size_t grp = 0; grp < G; ++grp) {
-      double best = std::numeric_limits<double>::infinity(), sbest = 0.0;
-      std::uint32_t bj = k.group_begin[grp];
-      for (std::uint32_t j = k.group_begin[grp]; j < k.group_begin[grp + 1]; ++j) {
-        const double a = a_[j - first], sl = sign * s_[j - first];
-        if (a < best || (a == best && sl < sbest)) {
-          best = a;
-          sbest = sl;
-          bj = j;
-        }
-      }
-      active_[grp] = bj;
-      next_break(grp, bj, 0.0);
-    }
+    // The active lines just right of 0 (line_max found them: the least sign·slope among ties).
+    active_ = sign > 0.0 ? act_lo_ : act_hi_;
+    for (std::size_t grp = 0; grp < G; ++grp) next_break(grp, active_[grp], 0.0);
     while (!heap_.empty()) {
       std::pop_heap(heap_.begin(), heap_.end(), sooner);
       const auto [tb, grp] = heap_.back();
@@ -297,7 +297,7 @@ class dual_ascent {
   }
 
   std::vector<double> g_, tg_, trial_, prev_, dir_, row_scale_, cost_spread_, cap_, a_, s_;
-  std::vector<std::uint32_t> active_, next_;
+  std::vector<std::uint32_t> active_, next_, act_lo_, act_hi_;
   std::vector<std::pair<double, std::uint32_t>> heap_;
   double obj_scale_ = 1.0, obj_upper_ = 0.0, round_tol_ = 0.0;
 };
