@@ -99,6 +99,12 @@ MPQ_ALWAYS_INLINE __m256i unpack_step(const std::uint8_t* block) noexcept {
   return v;
 }
 
+/// The 32 activation bytes at p of MR rows, a_stride bytes apart (one step of the gemm forms).
+template <int MR>
+MPQ_ALWAYS_INLINE void load_activations(__m256i (&av)[MR], const std::uint8_t* p, std::size_t a_stride) noexcept {
+  for (int m = 0; m < MR; ++m) av[m] = _mm256_load_si256(reinterpret_cast<const __m256i*>(p + m * a_stride));
+}
+
 MPQ_ALWAYS_INLINE std::int32_t hsum_epi32(__m256i v) noexcept {
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
   s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
@@ -183,8 +189,7 @@ void unpack_dot_block(const unpack_block_args& g, Arch, arch::requires_arch<arch
         [&]<int... S>(std::integer_sequence<int, S...>) {
           (([&] {
              __m256i av[MR];
-             for (int m = 0; m < MR; ++m)
-               av[m] = _mm256_load_si256(reinterpret_cast<const __m256i*>(ab + m * g.a_stride + S * 32));
+             load_activations<MR>(av, ab + S * 32, g.a_stride);
              for (int n = 0; n < NR; ++n) {
                const __m256i wv = unpack_step<W, S % steps, offset>(wb + S / steps * block_bytes + n * g.w_stride);
                for (int m = 0; m < MR; ++m) {
@@ -233,8 +238,7 @@ void unpack_dot_block(const unpack_block_args& g, Arch, arch::requires_arch<arch
       [&]<int... S>(std::integer_sequence<int, S...>) {
         (([&] {
            __m256i av[MR];
-           for (int m = 0; m < MR; ++m)
-             av[m] = _mm256_load_si256(reinterpret_cast<const __m256i*>(ab + m * g.a_stride + S * 32));
+           load_activations<MR>(av, ab + S * 32, g.a_stride);
            for (int n = 0; n < NR; ++n) {
              const __m256i wv = unpack_step<W, S, offset>(wb + n * g.w_stride);
              for (int m = 0; m < MR; ++m) acc[m][n] = arch::dpbusd_epi32(acc[m][n], av[m], wv, Arch{}, Arch{});
