@@ -150,9 +150,7 @@ bool glpk_solve(const mpq::problem& p, double& objective) {
   }
   for (const mpq::layer_tie& t : p.ties()) {
     // For every value v of the tied quantity (the pair, W or A): Σ x(first, v) == Σ x(second, v).
-    auto key = [&](mpq::bit_pair b) {
-      return t.kind == mpq::tie_kind::both ? b.w * 64 + b.a : (t.kind == mpq::tie_kind::weights ? b.w : b.a);
-    };
+    auto key = [&](mpq::bit_pair b) { return mpq::problem::tie_key(t.kind, b); };
     std::vector<int> keys;
     for (std::size_t side : {t.first, t.second})
       for (mpq::bit_pair b : p.candidates(side))

@@ -511,12 +511,9 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     heap_.clear();
     heap_.push_back({bound(m, 0, const_obj_, const_cost_.data()), 0});
     st_flags_[0] = strong_bound;
-    auto later = [](const std::pair<double, std::uint32_t>& a, const std::pair<double, std::uint32_t>& b) {
-      return a.first > b.first;
-    };
     std::uint64_t expanded = 0;
     while (!heap_.empty()) {
-      std::pop_heap(heap_.begin(), heap_.end(), later);
+      std::pop_heap(heap_.begin(), heap_.end(), detail::key_after);
       const auto [key, s] = heap_.back();
       heap_.pop_back();
       if (!(key < incumbent_ - tolerance())) return true;  // nothing left can beat the incumbent
@@ -525,8 +522,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
       if (d == D) continue;  // complete states were offered when generated
       if (!(st_flags_[s] & strong_bound)) {
         st_flags_[s] |= strong_bound;
-        double strong = bound(m, d, st_o_[s], st_c_.data() + static_cast<std::size_t>(s) * m);
-        strong = std::max(strong, frontier_bound(m, d, st_o_[s], st_c_.data() + static_cast<std::size_t>(s) * m));
+        double strong = cheap_bound(m, d, st_o_[s], st_c_.data() + static_cast<std::size_t>(s) * m);
         // The LP of the remaining levels at this state's own budgets, by one round of dual ascent
         // from λ*: much stronger than the fixed-λ bounds when many layers remain (their budget
         // split shifts with every decision), but it costs a pass over them, so it is used only
@@ -540,7 +536,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
         }
         if (strong > key) {
           heap_.push_back({strong, s});
-          std::push_heap(heap_.begin(), heap_.end(), later);
+          std::push_heap(heap_.begin(), heap_.end(), detail::key_after);
           continue;
         }
       }
@@ -580,8 +576,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
         // bound (many levels left) stays lazy.
         unsigned char flags = 0;
         if (D - (d + 1) < options_.lp_bound_min_levels) {
-          star = std::max(star, bound(m, d + 1, o, cand_.data()));
-          star = std::max(star, frontier_bound(m, d + 1, o, cand_.data()));
+          star = std::max(star, cheap_bound(m, d + 1, o, cand_.data()));
           flags = strong_bound;
           if (!(star < incumbent_ - tolerance())) continue;
         }
@@ -594,7 +589,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
         st_flags_.push_back(flags);
         st_next_.push_back(none);
         heap_.push_back({star, t});
-        std::push_heap(heap_.begin(), heap_.end(), later);
+        std::push_heap(heap_.begin(), heap_.end(), detail::key_after);
       }
     }
     return true;
@@ -621,6 +616,12 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
       link = &st_next_[t];
     }
     return false;
+  }
+
+  // The bounds that cost no pass over the remaining levels: the λ set's and the suffix frontiers'.
+  template <class Rows>
+  double cheap_bound(Rows m, std::size_t level, double o, const double* c) const {
+    return std::max(bound(m, level, o, c), frontier_bound(m, level, o, c));
   }
 
   template <class Rows>

@@ -275,7 +275,7 @@ class dual_ascent {
       }
       if (nj != j) {
         heap_.push_back({tb, static_cast<std::uint32_t>(grp)});
-        std::push_heap(heap_.begin(), heap_.end(), sooner);
+        std::push_heap(heap_.begin(), heap_.end(), key_after);
       }
       next_[grp] = nj;
     };
@@ -284,7 +284,7 @@ class dual_ascent {
     active_ = sign > 0.0 ? act_lo_ : act_hi_;
     for (std::size_t grp = 0; grp < G; ++grp) next_break(grp, active_[grp], 0.0);
     while (!heap_.empty()) {
-      std::pop_heap(heap_.begin(), heap_.end(), sooner);
+      std::pop_heap(heap_.begin(), heap_.end(), key_after);
       const auto [tb, grp] = heap_.back();
       heap_.pop_back();
       if (!(tb < t_end)) break;
@@ -295,10 +295,6 @@ class dual_ascent {
       next_break(grp, now, tb);
     }
     return t_end;
-  }
-
-  static bool sooner(const std::pair<double, std::uint32_t>& x, const std::pair<double, std::uint32_t>& y) {
-    return x.first > y.first;
   }
 
   std::vector<double> g_, tg_, trial_, prev_, dir_, row_scale_, cost_spread_, cap_, a_, s_;

@@ -71,6 +71,11 @@ decltype(auto) with_rows(std::size_t m, F&& f) {
   }
 }
 
+/// Heap order for (key, index) pairs: the smallest key on top (std::push_heap / pop_heap).
+inline bool key_after(const std::pair<double, std::uint32_t>& x, const std::pair<double, std::uint32_t>& y) noexcept {
+  return x.first > y.first;
+}
+
 /// Reusable buffers of the compile step (a strategy keeps one, so repeated solves do not allocate).
 struct mckp_workspace {
   std::vector<std::size_t> parent, members, order, kept, front, member_begin, member_list;
@@ -143,6 +148,11 @@ inline status compile(const problem& p, mckp& out, mckp_workspace& ws, bool prun
   out.pick_begin.reserve(p.candidate_count() + 1);
   // Append the combination pick(0..K-1) (flat candidate indices) as a choice unless it is
   // forbidden (+inf objective) or outside a max budget; every combination counts for minsum.
+  // A combination whose constraint-c cost is v: counts for minsum; false when v is over a max budget.
+  auto note_cost = [&](std::size_t c, double v) {
+    ws.minsum[c] = std::min(ws.minsum[c], v);
+    return p.constraint(c).aggregation != cost_aggregation::max || p.within_budget(c, v / p.constraint(c).normalizer);
+  };
   auto add_choice = [&](auto pick, std::size_t K) {
     double o = 0.0;
     for (std::size_t q = 0; q < K; ++q) o += objective[pick(q)];
@@ -153,8 +163,7 @@ inline status compile(const problem& p, mckp& out, mckp_workspace& ws, bool prun
       double v = 0.0;
       for (std::size_t q = 0; q < K; ++q) v = combine_cost(agg, v, table[pick(q)]);
       ws.combo_cost[c] = v;
-      ws.minsum[c] = std::min(ws.minsum[c], v);
-      if (agg == cost_aggregation::max && !p.within_budget(c, v / p.constraint(c).normalizer)) allowed = false;
+      if (!note_cost(c, v)) allowed = false;
     }
     if (!allowed) return;
     out.obj.push_back(o);
@@ -193,13 +202,8 @@ inline status compile(const problem& p, mckp& out, mckp_workspace& ws, bool prun
       std::size_t w = first_choice;
       for (std::size_t idx = off; idx < off + n; ++idx) {
         bool allowed = objective[idx] != std::numeric_limits<double>::infinity();
-        for (std::size_t c = 0; c < C; ++c) {
-          const double v = ws.tables[c][idx];
-          ws.minsum[c] = std::min(ws.minsum[c], v);
-          if (p.constraint(c).aggregation == cost_aggregation::max &&
-              !p.within_budget(c, v / p.constraint(c).normalizer))
-            allowed = false;
-        }
+        for (std::size_t c = 0; c < C; ++c)
+          if (!note_cost(c, ws.tables[c][idx])) allowed = false;
         if (!allowed) continue;
         out.obj[w] = objective[idx];
         for (std::size_t r = 0; r < m; ++r) out.cost[w * m + r] = ws.tables[out.rows[r]][idx];
@@ -239,22 +243,16 @@ inline status compile(const problem& p, mckp& out, mckp_workspace& ws, bool prun
       if (K == 2) {  // the common case (a layer tied to one other): every pair, checked directly
         const std::size_t o0 = p.candidate_offset(ws.members[0]), e0 = o0 + p.candidates(ws.members[0]).size();
         const std::size_t o1 = p.candidate_offset(ws.members[1]), e1 = o1 + p.candidates(ws.members[1]).size();
-        // What each tie compares, as one number per candidate (the W·64 + A pair, W, or A).
-        auto key = [](tie_kind kind, bit_pair b) {
-          return kind == tie_kind::both ? b.w * 64 + b.a : (kind == tie_kind::weights ? b.w : b.a);
-        };
-        const bool one_tie = ws.tie_begin[2] - ws.tie_begin[1] == 1;
-        const tie_kind kind0 = ws.tie_to[ws.tie_begin[1]].second;
+        // However many ties join the two layers, together they ask for equal W, equal A, or both.
+        bool same_w = false, same_a = false;
+        for (std::size_t t = ws.tie_begin[1]; t < ws.tie_begin[2]; ++t) {
+          same_w = same_w || ws.tie_to[t].second != tie_kind::activations;
+          same_a = same_a || ws.tie_to[t].second != tie_kind::weights;
+        }
         for (std::size_t i = o0; i < e0; ++i)
           for (std::size_t j = o1; j < e1; ++j) {
-            bool ok = true;
-            if (one_tie) {
-              ok = key(kind0, flat_bits[i]) == key(kind0, flat_bits[j]);
-            } else {
-              for (std::size_t t = ws.tie_begin[1]; t < ws.tie_begin[2]; ++t)
-                ok = ok && problem::tie_holds(ws.tie_to[t].second, flat_bits[i], flat_bits[j]);
-            }
-            if (!ok) continue;
+            const bit_pair bi = flat_bits[i], bj = flat_bits[j];
+            if ((same_w && bi.w != bj.w) || (same_a && bi.a != bj.a)) continue;
             any_consistent = true;
             if (++combos > max_group_combinations) return too_many();
             add_choice([&](std::size_t q) { return q == 0 ? i : j; }, 2);

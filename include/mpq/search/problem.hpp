@@ -333,12 +333,12 @@ class problem {
 
   /// @brief Whether bits a and b satisfy a tie of this kind.
   static constexpr bool tie_holds(tie_kind kind, bit_pair a, bit_pair b) noexcept {
-    switch (kind) {
-      case tie_kind::both: return a == b;
-      case tie_kind::weights: return a.w == b.w;
-      case tie_kind::activations: return a.a == b.a;
-    }
-    return false;
+    return tie_key(kind, a) == tie_key(kind, b);
+  }
+
+  /// @brief What a tie of this kind compares, as one number: the pair (W·64 + A), W, or A.
+  static constexpr int tie_key(tie_kind kind, bit_pair b) noexcept {
+    return kind == tie_kind::both ? b.w * 64 + b.a : (kind == tie_kind::weights ? b.w : b.a);
   }
 
  private:
