@@ -91,3 +91,19 @@ TEST_CASE("ilp without its greedy incumbent: the tree search alone equals exhaus
   CHECK(t.solved > 800);
   CHECK(t.nodes > 5000);  // the tree search was exercised, not only the root bound
 }
+
+TEST_CASE("ilp searching in probing rounds (targets below the incumbent first) equals exhaustive") {
+  // Probing is on by default only from 256 groups up; here it runs on every problem.
+  mpq_test::random_spec spec;
+  spec.max_layers = 11;
+  spec.subset_p = 0.22;
+  spec.max_explicit = 4;
+  spec.max_allocations = 30000;
+  spec.shaped = false;
+  spec.min_constraints = 1;
+  mpq::ilp_options options;
+  options.probe_min_groups = 0;
+  const tally t = compare(9191, 2000, spec, true, options);
+  MESSAGE("solved " << t.solved << ", infeasible " << t.infeasible << ", nodes " << t.nodes);
+  CHECK(t.solved > 800);
+}

@@ -184,6 +184,7 @@ TEST_CASE("ilp at a node limit: the best allocation found, a valid lower bound, 
   limited.heuristic_incumbent = true;
   int gaps = 0;
   for (int trial = 0; trial < 800; ++trial) {
+    limited.probe_min_groups = trial % 2 == 0 ? 0 : 256;  // half of them in probing rounds
     mpq::problem p;
     if (!mpq_test::random_problem(p, rng, spec)) continue;
     mpq::search_result full, cut;
@@ -201,6 +202,36 @@ TEST_CASE("ilp at a node limit: the best allocation found, a valid lower bound, 
   }
   MESSAGE(gaps << " solves stopped at the limit with a gap");
   CHECK(gaps > 10);
+}
+
+TEST_CASE("ilp on 200 random conv layers: probing rounds and the plain search prove the same optimum") {
+  // The shape of the 1000-layer benchmark instance (benchmarks/search), at a size both finish fast.
+  const int bits[] = {2, 3, 4, 5, 6, 8};
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  mpq::problem p;
+  for (int l = 0; l < 200; ++l) {
+    mpq::conv2d_shape s;
+    s.in_channels = 16 << static_cast<int>(u(rng) * 6);
+    s.out_channels = 16 << static_cast<int>(u(rng) * 6);
+    s.in_height = s.in_width = 7 << static_cast<int>(u(rng) * 4);
+    s.kernel = u(rng) < 0.5 ? 1 : 3;
+    s.padding = s.kernel / 2;
+    p.add_layer(mpq::conv2d_layer("layer" + std::to_string(l), s), bits, bits);
+  }
+  p.add_constraint(mpq::bitops{}, mpq::budget::uniform(4, 4));
+  p.add_constraint(mpq::weight_size{}, mpq::budget::uniform(3, 8));
+  p.set_objective(mpq::synthetic_sensitivity(3));
+  mpq::ilp_options probing, plain;
+  probing.probe_min_groups = 0;
+  plain.probe_min_groups = 1u << 30;
+  const mpq::search_result a = mpq::ilp_search(probing).solve(p);
+  const mpq::search_result b = mpq::ilp_search(plain).solve(p);
+  CHECK(a.proven_optimal);
+  CHECK(b.proven_optimal);
+  CHECK(meets_all(p, a));
+  CHECK(std::fabs(a.objective - b.objective) <= 1e-9 * b.objective);
+  CHECK(a.lower_bound <= a.objective);
 }
 
 TEST_CASE("repeated solves (a training loop): warm starts change nothing but the time") {

@@ -40,6 +40,9 @@ struct ilp_options {
   /// Reuse the last solve's multipliers and allocation (when still valid) as starting points.
   /// The optimum is the same either way (up to ties in the objective); only the time changes.
   bool warm_start = true;
+  /// Problems with at least this many groups (layers after ties) are searched in probing rounds:
+  /// targets between the relaxation's bound and the incumbent, lowest first (see ilp_search).
+  std::size_t probe_min_groups = 256;
 };
 
 /// @brief Exact bitwidth allocation: the 0/1 ILP min Σ Ω x s.t. one choice per layer (tie group),
@@ -61,6 +64,9 @@ struct ilp_options {
 ///    state's own budgets are added (a state whose key grew goes back in the queue). States
 ///    dominated by an expanded state of the same level (no smaller objective or cost) are
 ///    dropped. The first complete allocation that reaches the front is optimal.
+/// 6. probing (problems of options().probe_min_groups groups or more): steps 4-5 first run with
+///    targets between the bound and the incumbent in place of the incumbent, lowest first, until
+///    one holds an allocation (the search then ends at the optimum) or the incumbent is reached.
 ///
 /// Keep one object and call try_solve repeatedly (a training loop): the workspace is reused, so
 /// once sizes have settled solves do not allocate, and with warm_start the last solve's
@@ -155,6 +161,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     if (incumbent_ - tolerance() > L) {
       // The row count as a compile-time constant for 1 and 2 budgets: the per-choice loops unroll.
       complete = detail::with_rows(m, [&](auto rows) {
+        if (G >= options_.probe_min_groups && !probe(rows, p, L, lower, complete, start)) return complete;
         prepare(rows, incumbent_ - tolerance());
         return best_first(rows, p, lower, start);
       });
@@ -219,6 +226,39 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     if (o < incumbent_) {
       incumbent_ = o;
       best_sel_ = sel;
+    }
+  }
+
+  // Probing: search for an allocation below a target T between the bound L and the incumbent, as
+  // if T were the incumbent. Fixing and the frontiers cut at T, so a low target makes a much smaller
+  // search, and it ends one of two ways: it finds allocations below T (offer() takes them; the
+  // search then runs to the optimum as usual, since nothing in it depends on where its cut came
+  // from), or it proves that none exists below T (every state left bounds at T or more), and T
+  // moves up: T = L + 1.5^k·(incumbent − L)/32. On large instances the greedy incumbent can be 3×
+  // further from L than the optimum is, and the search its cut leaves is several times the one a
+  // near-optimal cut leaves (synthetic1000: 70 K states against 13 K), while a target below the
+  // optimum is refuted in a few states. Returns true when the ordinary search should run (every target
+  // below the incumbent was proven empty: the incumbent's own cut is next); false when done
+  // (`complete` says whether to optimality, else `lower` holds the bound left at the limit).
+  template <class Rows>
+  bool probe(Rows m, const problem& p, double L, double& lower, bool& complete,
+             std::chrono::steady_clock::time_point start) {
+    const double real = incumbent_;
+    for (double step = (real - L) / probe_divisor;; step *= probe_growth) {
+      const double target = L + step;
+      if (!(target < real - tolerance())) return true;
+      incumbent_ = target;
+      prepare(m, target);
+      const bool done = best_first(m, p, lower, start);
+      if (incumbent_ < target) {  // found: the search ran on from there (to the end, or a limit)
+        complete = done;
+        return false;
+      }
+      incumbent_ = real;
+      if (!done) {  // a limit: `lower` is the smallest key left (at most the target)
+        complete = false;
+        return false;
+      }
     }
   }
 
@@ -545,7 +585,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
       if (dominated(m, d, st_o_[s], st_c_.data() + static_cast<std::size_t>(s) * m)) continue;
       st_next_[s] = level_head_[d];
       level_head_[d] = s;
-      if (++expanded > options_.max_nodes || ((expanded & 15u) == 0 && out_of_time(start))) {
+      if (nodes_ >= options_.max_nodes || ((++expanded & 15u) == 0 && out_of_time(start))) {
         lower = std::min(key, incumbent_);
         return false;
       }
@@ -672,6 +712,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     bool ok = false;
   };
   static constexpr std::size_t max_frontier = 1u << 11, max_frontier_rows = 4;
+  static constexpr double probe_divisor = 32.0, probe_growth = 1.5;
   std::vector<frontier> fronts_;
   std::vector<std::pair<double, double>> run_, merged_;  // build_frontier's scratch
   std::vector<std::size_t> row_order_, row_distinct_;
