@@ -550,6 +550,8 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     level_head_.assign(D + 1, none);
     heap_.clear();
     heap_.push_back({bound(m, 0, const_obj_, const_cost_.data()), 0});
+    // The per-state LP bounds below solve over suffixes of these levels: one set of caps for all.
+    resdual_.adopt_scales({m, D, lvl_begin_.data(), lvl_obj_.data(), lvl_cost_.data(), k_.budget.data()});
     st_flags_[0] = strong_bound;
     std::uint64_t expanded = 0;
     while (!heap_.empty()) {
@@ -572,7 +574,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
           for (std::size_t r = 0; r < m; ++r) resid_[r] = k_.budget[r] - st_c_[static_cast<std::size_t>(s) * m + r];
           const detail::mckp_view v{m, D - d, lvl_begin_.data() + d, lvl_obj_.data(), lvl_cost_.data(), resid_.data()};
           lam_tmp_ = lambda_;
-          strong = std::max(strong, st_o_[s] + resdual_.maximize(v, lam_tmp_, 1));
+          strong = std::max(strong, st_o_[s] + resdual_.maximize(v, lam_tmp_, 1, true));
         }
         if (strong > key) {
           heap_.push_back({strong, s});

@@ -85,11 +85,15 @@ inline bool surrogate_infeasible(const mckp_view& k, const double* mu) {
 class dual_ascent {
  public:
   /// λ in/out (warm start; resized to m and clamped to [0, cap]). Returns L(λ).
-  double maximize(const mckp_view& k, std::vector<double>& lambda, int max_rounds = 40) {
+  /// With keep_scales, the caps and tolerances of the last adopt_scales() (or maximize()) call are
+  /// used instead of being recomputed from k: for many small solves over parts of one problem
+  /// (the search's per-state bounds), where that pass would be a tenth of the work. Any λ gives a
+  /// valid bound, so borrowed scales change only how far the ascent may move, never the validity.
+  double maximize(const mckp_view& k, std::vector<double>& lambda, int max_rounds = 40, bool keep_scales = false) {
     const std::size_t m = k.m;
     lambda.resize(m, 0.0);
     g_.assign(m, 0.0);
-    scales(k);
+    if (!keep_scales || cap_.size() != m) scales(k);
     for (std::size_t r = 0; r < m; ++r) lambda[r] = std::clamp(std::isfinite(lambda[r]) ? lambda[r] : 0.0, 0.0, cap_[r]);
     // A cold start (λ = 0) begins at half the natural multiplier scale, split over the budgets:
     // from 0 the first line searches cross nearly every breakpoint (on ResNet-18 this start saves
@@ -122,6 +126,10 @@ class dual_ascent {
     }
     return f;
   }
+
+  /// Computes the caps, scales and tolerances of k (what maximize() does first) for later
+  /// maximize(..., keep_scales = true) calls.
+  void adopt_scales(const mckp_view& k) { scales(k); }
 
   /// Supergradient at the λ maximize() returned.
   const std::vector<double>& supergradient() const noexcept { return g_; }
