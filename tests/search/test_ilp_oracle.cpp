@@ -107,3 +107,20 @@ TEST_CASE("ilp searching in probing rounds (targets below the incumbent first) e
   MESSAGE("solved " << t.solved << ", infeasible " << t.infeasible << ", nodes " << t.nodes);
   CHECK(t.solved > 800);
 }
+
+TEST_CASE("ilp with the per-state LP bound at every state (stable levels folded into a line) equals exhaustive") {
+  // That bound is used by default only while 64 or more levels remain: these problems never get it.
+  mpq_test::random_spec spec;
+  spec.max_layers = 11;
+  spec.subset_p = 0.22;
+  spec.max_explicit = 4;
+  spec.max_allocations = 30000;
+  spec.shaped = false;
+  spec.min_constraints = 1;
+  mpq::ilp_options options;
+  options.lp_bound_min_levels = 0;
+  options.probe_min_groups = 0;
+  const tally t = compare(31337, 2000, spec, true, options);
+  MESSAGE("solved " << t.solved << ", infeasible " << t.infeasible << ", nodes " << t.nodes);
+  CHECK(t.solved > 800);
+}

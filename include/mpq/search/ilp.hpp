@@ -384,6 +384,74 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     for (std::size_t r = 0; r < m; ++r) bint_[r] = k_.budget[r] + 1e-12 * std::fabs(k_.budget[r]);
     cand_.resize(m);
     build_suffix_frontiers(m, cut);
+    build_stable_levels(m);
+  }
+
+  // For the per-state LP bounds: a box of multipliers around λ* (each coordinate within a factor
+  // 1 ± stable_box) and, per level, whether one choice is the minimizer of o + λ·c for every λ in
+  // the box (it is at the corners, the expression being linear in λ). Inside the box such
+  // "stable" levels add a fixed line to L(λ), kept as suffix sums, so a state's LP only walks the
+  // unstable levels (their choices copied to ub_*). With λ kept inside the box (restrict_to),
+  // the result is the exact L(λ) of that λ, hence a valid bound.
+  template <class Rows>
+  void build_stable_levels(Rows m) {
+    const std::size_t D = order_.size();
+    box_lo_.resize(m);
+    box_hi_.resize(m);
+    for (std::size_t r = 0; r < m; ++r) {
+      box_lo_[r] = lambda_[r] * (1.0 - stable_box);
+      box_hi_[r] = lambda_[r] * (1.0 + stable_box);
+    }
+    stab_o_.assign(D + 1, 0.0);
+    stab_c_.assign((D + 1) * m, 0.0);
+    upos_.assign(D + 1, 0);
+    ub_begin_.assign(1, 0);
+    ub_obj_.clear();
+    ub_cost_.clear();
+    // Per level: its stable choice (or none); then the stable suffix sums and the unstable copy.
+    stable_choice_.assign(D, none);
+    for (std::size_t d = 0; d < D; ++d) {
+      std::uint32_t best = lvl_begin_[d];
+      double bv = std::numeric_limits<double>::infinity();
+      for (std::uint32_t x = lvl_begin_[d]; x < lvl_begin_[d + 1]; ++x) {
+        double v = lvl_obj_[x];
+        for (std::size_t r = 0; r < m; ++r) v += lambda_[r] * lvl_cost_[x * m + r];
+        if (v < bv) {
+          bv = v;
+          best = x;
+        }
+      }
+      bool stable = true;
+      for (std::uint32_t x = lvl_begin_[d]; x < lvl_begin_[d + 1] && stable; ++x) {
+        if (x == best) continue;
+        double least = lvl_obj_[x] - lvl_obj_[best];
+        for (std::size_t r = 0; r < m; ++r) {
+          const double dc = lvl_cost_[x * m + r] - lvl_cost_[best * m + r];
+          least += std::min(box_lo_[r] * dc, box_hi_[r] * dc);
+        }
+        stable = least > 0.0;
+      }
+      if (stable) stable_choice_[d] = best;
+    }
+    for (std::size_t d = D; d-- > 0;) {
+      stab_o_[d] = stab_o_[d + 1];
+      for (std::size_t r = 0; r < m; ++r) stab_c_[d * m + r] = stab_c_[(d + 1) * m + r];
+      if (stable_choice_[d] != none) {
+        const std::uint32_t x = stable_choice_[d];
+        stab_o_[d] += lvl_obj_[x];
+        for (std::size_t r = 0; r < m; ++r) stab_c_[d * m + r] += lvl_cost_[x * m + r];
+      }
+    }
+    for (std::size_t d = 0; d < D; ++d) {
+      upos_[d] = static_cast<std::uint32_t>(ub_begin_.size() - 1);
+      if (stable_choice_[d] != none) continue;
+      for (std::uint32_t x = lvl_begin_[d]; x < lvl_begin_[d + 1]; ++x) {
+        ub_obj_.push_back(lvl_obj_[x]);
+        for (std::size_t r = 0; r < m; ++r) ub_cost_.push_back(lvl_cost_[x * m + r]);
+      }
+      ub_begin_.push_back(static_cast<std::uint32_t>(ub_obj_.size()));
+    }
+    upos_[D] = static_cast<std::uint32_t>(ub_begin_.size() - 1);
   }
 
   // Suffix frontiers for a stronger bound, one set per row q: keep row q's budget exact and price
@@ -552,6 +620,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
     heap_.push_back({bound(m, 0, const_obj_, const_cost_.data()), 0});
     // The per-state LP bounds below solve over suffixes of these levels: one set of caps for all.
     resdual_.adopt_scales({m, D, lvl_begin_.data(), lvl_obj_.data(), lvl_cost_.data(), k_.budget.data()});
+    resdual_.restrict_to(box_lo_.data(), box_hi_.data());
     st_flags_[0] = strong_bound;
     std::uint64_t expanded = 0;
     while (!heap_.empty()) {
@@ -570,11 +639,14 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
         // split shifts with every decision), but it costs a pass over them, so it is used only
         // while at least options().lp_bound_min_levels levels remain.
         if (D - d >= options_.lp_bound_min_levels && strong < incumbent_ - tolerance()) {
+          // Over the unstable levels only; the stable ones are the fixed line stab_* (λ in the box).
           resid_.resize(m);
-          for (std::size_t r = 0; r < m; ++r) resid_[r] = k_.budget[r] - st_c_[static_cast<std::size_t>(s) * m + r];
-          const detail::mckp_view v{m, D - d, lvl_begin_.data() + d, lvl_obj_.data(), lvl_cost_.data(), resid_.data()};
+          for (std::size_t r = 0; r < m; ++r)
+            resid_[r] = k_.budget[r] - st_c_[static_cast<std::size_t>(s) * m + r] - stab_c_[d * m + r];
+          const detail::mckp_view v{m, upos_[D] - upos_[d], ub_begin_.data() + upos_[d], ub_obj_.data(),
+                                    ub_cost_.data(), resid_.data()};
           lam_tmp_ = lambda_;
-          strong = std::max(strong, st_o_[s] + resdual_.maximize(v, lam_tmp_, 1, true));
+          strong = std::max(strong, st_o_[s] + stab_o_[d] + resdual_.maximize(v, lam_tmp_, 1, true));
         }
         if (strong > key) {
           heap_.push_back({strong, s});
@@ -721,6 +793,11 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
   std::vector<double> values_;
   std::vector<double> pre_v_, pre_c_, resid_, lam_tmp_;
   detail::dual_ascent resdual_;
+  // ±10%: on the 1000-layer benchmark ~5× fewer instructions per state than the full LP for the
+  // same state count; ±5% loses bound strength (2.6× the states), ±40% keeps too many levels.
+  static constexpr double stable_box = 0.1;
+  std::vector<double> box_lo_, box_hi_, stab_o_, stab_c_, ub_obj_, ub_cost_;
+  std::vector<std::uint32_t> upos_, ub_begin_, stable_choice_;
 
   std::vector<char> alive_;
   std::vector<bit_pair> bits_;

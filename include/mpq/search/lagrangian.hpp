@@ -94,7 +94,7 @@ class dual_ascent {
     lambda.resize(m, 0.0);
     g_.assign(m, 0.0);
     if (!keep_scales || cap_.size() != m) scales(k);
-    for (std::size_t r = 0; r < m; ++r) lambda[r] = std::clamp(std::isfinite(lambda[r]) ? lambda[r] : 0.0, 0.0, cap_[r]);
+    for (std::size_t r = 0; r < m; ++r) lambda[r] = std::clamp(std::isfinite(lambda[r]) ? lambda[r] : 0.0, floor_[r], cap_[r]);
     // A cold start (λ = 0) begins at half the natural multiplier scale, split over the budgets:
     // from 0 the first line searches cross nearly every breakpoint (on ResNet-18 this start saves
     // ~8% of a whole solve). Any start reaches the same maximum; the ascent moves both ways.
@@ -130,6 +130,16 @@ class dual_ascent {
   /// Computes the caps, scales and tolerances of k (what maximize() does first) for later
   /// maximize(..., keep_scales = true) calls.
   void adopt_scales(const mckp_view& k) { scales(k); }
+
+  /// After adopt_scales(): keeps λ inside the box [lo, hi] (per row, within [0, cap]) in the
+  /// maximize(..., keep_scales = true) calls that follow, e.g. a box within which a caller has
+  /// replaced some groups by their fixed minimizers. The next adopt_scales() lifts it.
+  void restrict_to(const double* lo, const double* hi) {
+    for (std::size_t r = 0; r < cap_.size(); ++r) {
+      cap_[r] = std::min(cap_[r], hi[r]);
+      floor_[r] = std::clamp(lo[r], 0.0, cap_[r]);
+    }
+  }
 
   /// Supergradient at the λ maximize() returned.
   const std::vector<double>& supergradient() const noexcept { return g_; }
@@ -172,6 +182,7 @@ class dual_ascent {
     }
     obj_scale_ = std::max(obj_scale_, 1e-300);
     cap_.resize(m);
+    floor_.assign(m, 0.0);
     for (std::size_t r = 0; r < m; ++r) {
       row_scale_[r] = cost_spread_[r] > 0.0 && spread > 0.0 ? spread / cost_spread_[r] : 1.0;
       // λ_r·B_r stays within 1e3 objective scales, so L(λ) is accurate to ~1e-13 of them.
@@ -188,11 +199,11 @@ class dual_ascent {
     double tmin = -std::numeric_limits<double>::infinity(), tmax = std::numeric_limits<double>::infinity();
     for (std::size_t r = 0; r < m; ++r) {
       if (dir_[r] > 0.0) {
-        tmin = std::max(tmin, -lambda[r] / dir_[r]);
+        tmin = std::max(tmin, (floor_[r] - lambda[r]) / dir_[r]);
         tmax = std::min(tmax, (cap_[r] - lambda[r]) / dir_[r]);
       } else if (dir_[r] < 0.0) {
         tmin = std::max(tmin, (cap_[r] - lambda[r]) / dir_[r]);
-        tmax = std::min(tmax, -lambda[r] / dir_[r]);
+        tmax = std::min(tmax, (floor_[r] - lambda[r]) / dir_[r]);
       }
     }
     if (!(tmin <= 0.0 && tmax >= 0.0) || tmin == tmax) return f0;
@@ -251,7 +262,7 @@ class dual_ascent {
     }
     if (!std::isfinite(t)) return f0;  // unbounded along dir: leave λ where it is
     trial_.resize(m);
-    for (std::size_t r = 0; r < m; ++r) trial_[r] = std::clamp(lambda[r] + t * dir_[r], 0.0, cap_[r]);
+    for (std::size_t r = 0; r < m; ++r) trial_[r] = std::clamp(lambda[r] + t * dir_[r], floor_[r], cap_[r]);
     tg_.resize(m);
     const double f = lagrangian(k, trial_.data(), tg_.data());
     if (!(f > f0)) return f0;  // rounding: keep the point we had
@@ -305,7 +316,7 @@ class dual_ascent {
     return t_end;
   }
 
-  std::vector<double> g_, tg_, trial_, prev_, dir_, row_scale_, cost_spread_, cap_, a_, s_;
+  std::vector<double> g_, tg_, trial_, prev_, dir_, row_scale_, cost_spread_, cap_, floor_, a_, s_;
   std::vector<std::uint32_t> active_, next_, act_lo_, act_hi_;
   std::vector<std::pair<double, std::uint32_t>> heap_;
   double obj_scale_ = 1.0, obj_upper_ = 0.0, round_tol_ = 0.0;
