@@ -2,11 +2,11 @@
 include_guard(GLOBAL)
 
 # ISA flags for our programs: explicit MPQ_ARCH_FLAGS win, else -march=native when MPQ_NATIVE.
-# AVX-512 stays off under -march=native unless MPQ_AVX512 is ON: the development and CI machines
-# this project has run on are AVX2-only, so the AVX-512 paths are verified by compile checks and by
-# exact software models of their instructions (docs/kernels.md), never yet on AVX-512 hardware. A
-# test run on such hardware should be a deliberate choice (-DMPQ_AVX512=ON), not an accident of
-# which machine CI lands on.
+# AVX-512 stays off under -march=native unless MPQ_AVX512 is ON: most development and CI machines
+# this project has run on are AVX2-only, where the AVX-512 paths are verified by compile checks and
+# by exact software models of their instructions (docs/kernels.md); on AVX-512 hardware CI stage 30
+# runs them natively. Which kernels a run exercises should be a deliberate choice (-DMPQ_AVX512=ON),
+# not an accident of which machine CI lands on.
 if(MPQ_ARCH_FLAGS)
   separate_arguments(MPQ_ARCH_FLAG_LIST UNIX_COMMAND "${MPQ_ARCH_FLAGS}")
 elseif(MPQ_NATIVE AND NOT CMAKE_CROSSCOMPILING)
