@@ -46,20 +46,11 @@ mpq::problem resnet_instance(const mpq::network& net) {
   return p;
 }
 
-mpq::problem synthetic_instance(int layers) {
+mpq::problem synthetic_instance(std::size_t layers) {
   const int bits[] = {2, 3, 4, 5, 6, 8};
-  std::mt19937_64 rng(42);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  mpq::problem p;
-  for (int l = 0; l < layers; ++l) {
-    mpq::conv2d_shape s;
-    s.in_channels = 16 << static_cast<int>(u(rng) * 6);
-    s.out_channels = 16 << static_cast<int>(u(rng) * 6);
-    s.in_height = s.in_width = 7 << static_cast<int>(u(rng) * 4);
-    s.kernel = u(rng) < 0.5 ? 1 : 3;
-    s.padding = s.kernel / 2;
-    p.add_layer(mpq::conv2d_layer("layer" + std::to_string(l), s), bits, bits);
-  }
+  mpq::network_options free_layers;  // no fixed first/last layer, no ties
+  free_layers.fix_first = free_layers.fix_last = free_layers.tie_shortcuts = false;
+  mpq::problem p = mpq::make_problem(mpq::synthetic_convs(layers, 42), bits, bits, free_layers);
   p.add_constraint(mpq::bitops{}, mpq::budget::uniform(4, 4));
   p.add_constraint(mpq::weight_size{}, mpq::budget::uniform(3, 8));
   p.set_objective(mpq::synthetic_sensitivity(3));

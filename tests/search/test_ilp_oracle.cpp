@@ -55,6 +55,18 @@ tally compare(std::uint64_t seed, int trials, mpq_test::random_spec spec, bool a
   }
   return t;
 }
+
+// Deeper problems: up to 11 layers, few candidates each, so the branch and bound has levels to search.
+mpq_test::random_spec deep_spec(bool shaped) {
+  mpq_test::random_spec spec;
+  spec.max_layers = 11;
+  spec.subset_p = 0.22;
+  spec.max_explicit = 4;
+  spec.max_allocations = 30000;
+  spec.shaped = shaped;
+  spec.min_constraints = 1;
+  return spec;
+}
 }  // namespace
 
 TEST_CASE("ilp equals exhaustive on random small problems") {
@@ -65,25 +77,14 @@ TEST_CASE("ilp equals exhaustive on random small problems") {
 }
 
 TEST_CASE("ilp equals exhaustive on deeper random problems (the branch and bound runs)") {
-  mpq_test::random_spec spec;
-  spec.max_layers = 11;
-  spec.subset_p = 0.22;
-  spec.max_explicit = 4;
-  spec.max_allocations = 30000;
-  spec.shaped = false;
-  spec.min_constraints = 1;
+  const mpq_test::random_spec spec = deep_spec(false);
   const tally t = compare(777, 2000, spec, true);
   MESSAGE("solved " << t.solved << ", infeasible " << t.infeasible << ", nodes " << t.nodes);
   CHECK(t.solved > 800);
 }
 
 TEST_CASE("ilp without its greedy incumbent: the tree search alone equals exhaustive") {
-  mpq_test::random_spec spec;
-  spec.max_layers = 11;
-  spec.subset_p = 0.22;
-  spec.max_explicit = 4;
-  spec.max_allocations = 30000;
-  spec.min_constraints = 1;
+  const mpq_test::random_spec spec = deep_spec(true);
   mpq::ilp_options options;
   options.heuristic_incumbent = false;
   const tally t = compare(4242, 2000, spec, true, options);
@@ -94,13 +95,7 @@ TEST_CASE("ilp without its greedy incumbent: the tree search alone equals exhaus
 
 TEST_CASE("ilp searching in probing rounds (targets below the incumbent first) equals exhaustive") {
   // Probing is on by default only from 256 groups up; here it runs on every problem.
-  mpq_test::random_spec spec;
-  spec.max_layers = 11;
-  spec.subset_p = 0.22;
-  spec.max_explicit = 4;
-  spec.max_allocations = 30000;
-  spec.shaped = false;
-  spec.min_constraints = 1;
+  const mpq_test::random_spec spec = deep_spec(false);
   mpq::ilp_options options;
   options.probe_min_groups = 0;
   const tally t = compare(9191, 2000, spec, true, options);
@@ -110,13 +105,7 @@ TEST_CASE("ilp searching in probing rounds (targets below the incumbent first) e
 
 TEST_CASE("ilp with the per-state LP bound at every state (stable levels folded into a line) equals exhaustive") {
   // That bound is used by default only while 64 or more levels remain: these problems never get it.
-  mpq_test::random_spec spec;
-  spec.max_layers = 11;
-  spec.subset_p = 0.22;
-  spec.max_explicit = 4;
-  spec.max_allocations = 30000;
-  spec.shaped = false;
-  spec.min_constraints = 1;
+  const mpq_test::random_spec spec = deep_spec(false);
   mpq::ilp_options options;
   options.lp_bound_min_levels = 0;
   options.probe_min_groups = 0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <span>
 #include <string>
 #include <utility>
@@ -126,6 +127,27 @@ inline network mobilenet_v2(std::int64_t image = 224, std::int64_t classes = 100
     }
   detail::add_conv(n, "features.18", cin, 1280, side, 1, 1);
   n.layers.push_back(linear_layer("classifier", 1280, classes));
+  return n;
+}
+
+/// @brief `layers` convolutions with seeded random shapes, no ties: the family of the search
+/// benchmark's 1000-layer instance (benchmarks/search, seed 42). Per layer, from a mt19937_64 and
+/// uniform [0, 1) draws u: C_in, C_out = 16 << ⌊6u⌋ (16..512), square maps 7 << ⌊4u⌋ (7..56),
+/// kernel 1×1 or 3×3 (u < 0.5), same padding; layers are named "layer0", "layer1", ...
+inline network synthetic_convs(std::size_t layers, std::uint64_t seed) {
+  network n;
+  n.name = "synthetic_convs";
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (std::size_t l = 0; l < layers; ++l) {
+    conv2d_shape s;
+    s.in_channels = 16 << static_cast<int>(u(rng) * 6);
+    s.out_channels = 16 << static_cast<int>(u(rng) * 6);
+    s.in_height = s.in_width = 7 << static_cast<int>(u(rng) * 4);
+    s.kernel = u(rng) < 0.5 ? 1 : 3;
+    s.padding = s.kernel / 2;
+    n.layers.push_back(conv2d_layer("layer" + std::to_string(l), s));
+  }
   return n;
 }
 
