@@ -414,8 +414,7 @@ class ilp_search : public detail::throwing_solve<ilp_search> {
       std::uint32_t best = lvl_begin_[d];
       double bv = std::numeric_limits<double>::infinity();
       for (std::uint32_t x = lvl_begin_[d]; x < lvl_begin_[d + 1]; ++x) {
-        double v = lvl_obj_[x];
-        for (std::size_t r = 0; r < m; ++r) v += lambda_[r] * lvl_cost_[x * m + r];
+        const double v = value(m, lvl_choice_[x], lambda_.data());
         if (v < bv) {
           bv = v;
           best = x;

@@ -140,8 +140,8 @@ constexpr unpack_traits unpack_dot_traits(Arch, arch::requires_arch<arch::avx2>)
   }
   // AVX-512 VL has 32 vector registers: 4 x 4 int32 sums, 4 activation vectors and a weight vector
   // fit, and each unpacked weight vector then feeds 4 vpdpbusd instead of 2. Measured (1024^3,
-  // docs/kernel_results.md): 13-24% faster for W = 4..7, but 8-10% slower at W = 8, where there is
-  // nothing to unpack and twice the weight bytes per step; W = 8 keeps 2 x 4.
+  // docs/kernel_results.md): 13-24% faster for W = 4..7 on ymm. W = 8 gains only on zmm (zmm_w8:
+  // 6.55 -> 5.93 ms at W8A8); on ymm (the model tag) 4 x 4 was 8-10% slower, so it keeps 2 x 4.
   t.mr = detail_avx2::has_vnni<Arch> && (W < 8 || detail_avx2::zmm_w8<Arch>) ? 4 : 2;
   t.nr = 4;
   return t;
@@ -159,6 +159,30 @@ void unpack_dot_block(const unpack_block_args& g, Arch, arch::requires_arch<arch
   constexpr bool offset = vnni ? vnni_plan<W>::offset_form : plan::offset_form;
   constexpr bool int16_form = !vnni && plan::int16_form;
   constexpr int depth = plan::depth;
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+  // 8-bit weights on real AVX-512 hardware: a block (64 codes) is 64 contiguous bytes of weights and
+  // of activations, so whole zmm registers go straight into vpdpbusd (no unpacking; cores with full
+  // 512-bit units do twice the ymm work per instruction). The model tag, which runs on AVX2, keeps
+  // the ymm path below; this path is tested only where AVX-512 runs (CI stage 30).
+  if constexpr (W == 8 && zmm_w8<Arch>) {
+    static_assert(block == 64 && block_bytes == 64);
+    __m512i acc5[MR][NR];
+    for (int m = 0; m < MR; ++m)
+      for (int n = 0; n < NR; ++n) acc5[m][n] = _mm512_setzero_si512();
+    for (std::size_t b = 0; b < g.padded_cols; b += block) {
+      __m512i av[MR];
+      for (int m = 0; m < MR; ++m) av[m] = _mm512_loadu_si512(g.a + m * g.a_stride + b);
+      for (int n = 0; n < NR; ++n) {
+        const __m512i wv = _mm512_loadu_si512(g.w + n * g.w_stride + b);
+        for (int m = 0; m < MR; ++m) acc5[m][n] = _mm512_dpbusd_epi32(acc5[m][n], av[m], wv);
+      }
+    }
+    for (int m = 0; m < MR; ++m)
+      for (int n = 0; n < NR; ++n) g.s[m * g.lds + n] = _mm512_reduce_add_epi32(acc5[m][n]);
+    return;
+  }
+#endif
 
   __m256i acc[MR][NR];
   for (int m = 0; m < MR; ++m)
@@ -225,32 +249,6 @@ void unpack_dot_block(const unpack_block_args& g, Arch, arch::requires_arch<arch
     for (; b < whole; b += G) window(b, std::integral_constant<int, G>{});
     for (; b < blocks; ++b) window(b, std::integral_constant<int, 1>{});
   }
-
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
-  // 8-bit weights on real AVX-512 hardware: a block (64 codes) is 64 contiguous bytes of weights and
-  // of activations, so whole zmm registers go straight into vpdpbusd (no unpacking; cores with full
-  // 512-bit units do twice the ymm work per instruction). The model tag, which runs on AVX2, keeps
-  // the ymm path below; this path is tested only where AVX-512 runs (CI stage 30).
-  if constexpr (W == 8 && zmm_w8<Arch>) {
-    static_assert(block == 64 && block_bytes == 64);
-    __m512i acc5[MR][NR];
-    for (int m = 0; m < MR; ++m)
-      for (int n = 0; n < NR; ++n) acc5[m][n] = _mm512_setzero_si512();
-    for (std::size_t b = 0; b < g.padded_cols; b += block) {
-      __m512i av[MR];
-      for (int m = 0; m < MR; ++m) av[m] = _mm512_loadu_si512(g.a + m * g.a_stride + b);
-      for (int n = 0; n < NR; ++n) {
-        const __m512i wv = _mm512_loadu_si512(g.w + n * g.w_stride + b);
-        for (int m = 0; m < MR; ++m) acc5[m][n] = _mm512_dpbusd_epi32(acc5[m][n], av[m], wv);
-      }
-    }
-    for (int m = 0; m < MR; ++m)
-      for (int n = 0; n < NR; ++n) g.s[m * g.lds + n] = _mm512_reduce_add_epi32(acc5[m][n]);
-    (void)ones16;
-    (void)acc;
-    return;
-  }
-#endif
 
   for (std::size_t b = 0; (int16_form || vnni) && b < g.padded_cols; b += block) {
     const std::uint8_t* wb = g.w + b / block * block_bytes;
