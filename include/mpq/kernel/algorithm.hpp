@@ -64,8 +64,13 @@ inline constexpr isa compiled_isa =
 /// neon64 choices are by operation count, not measured (the only Arm available is qemu).
 constexpr algorithm choose_algorithm(isa i, int w_bits, int a_bits) noexcept {
   switch (i) {
-    case isa::avx2:
     case isa::avx512vnni:
+      // One plane pair: popcount(w & a) on zmm (vpopcntq) beats the tables (GEMM W1A1 1.4 against
+      // 2.0 ms). Two or more pairs cost more popcounts than LUT lookups.
+      // (Without VPOPCNTDQ compiled in, the bitserial kernel counts bytes with vpshufb instead: slower.)
+      if (w_bits == 1 && a_bits == 1) return algorithm::bitserial;
+      [[fallthrough]];
+    case isa::avx2:
       // LUT cost grows with W * ceil(A / 4) table lookups per 128 MACs; unpack cost with the parts
       // of W. LUT wins while the weights have at most 3 planes.
       if (w_bits <= 3) return algorithm::lut;

@@ -19,6 +19,7 @@
 #include "mpq/kernel/operands.hpp"
 #include "mpq/kernel/packed_weights.hpp"
 #include "mpq/kernel/row_tiles.hpp"
+#include "mpq/packed/byte_order.hpp"
 
 namespace mpq::kernel {
 
@@ -33,15 +34,17 @@ struct prepared_activations {
   std::int32_t offset = 0;            ///< a_u = a + offset: 2^(A-1) for signed activations, else 0
 };
 
-/// The buffer of `row_bytes` per activation row, and the sums of a_u over the real K. (Templates on
+/// The buffer of `row_bytes` per activation row (none for 0), and the sums of a_u over the real K. (Templates on
 /// Arch, like everything the kernels run, so each runtime-dispatch TU keeps its own copy.)
 template <class Arch>
 prepared_activations begin_prepared(const decoded_activations& a, std::size_t row_bytes) {
   prepared_activations p;
   p.offset = a.offset;
   p.stride = round_up(row_bytes, kernel_alignment);
-  p.storage = allocate_zeroed(a.rows * p.stride);
-  p.data = p.storage.get();
+  if (p.stride > 0) {
+    p.storage = allocate_zeroed(a.rows * p.stride);
+    p.data = p.storage.get();
+  }
   p.sums_u.resize(a.rows);
   for (std::size_t m = 0; m < a.rows; ++m)
     p.sums_u[m] = a.sums[m] + static_cast<std::int32_t>(a.cols) * p.offset;
@@ -49,8 +52,15 @@ prepared_activations begin_prepared(const decoded_activations& a, std::size_t ro
 }
 
 /// Template on Arch so every runtime-dispatch translation unit has its own copy (no ODR mixing).
+/// uint8 activations whose decoded rows already cover padded_cols (zero past K) are read in place.
 template <class Arch>
 prepared_activations prepare_unpack(const decoded_activations& a, std::size_t padded_cols, bool int16) {
+  if (!int16 && padded_cols <= a.stride) {
+    prepared_activations p = begin_prepared<Arch>(a, 0);
+    p.data = a.codes;
+    p.stride = a.stride;
+    return p;
+  }
   prepared_activations p = begin_prepared<Arch>(a, padded_cols * (int16 ? 2 : 1));
   for (std::size_t m = 0; m < a.rows; ++m) {
     const std::uint8_t* src = a.codes + m * a.stride;
@@ -83,19 +93,28 @@ prepared_activations prepare_lut(const decoded_activations& a, std::size_t padde
 }
 
 /// A bit-planes of a_u per row, each padded_cols / 64 words (bit i of word w = code 64 w + i).
+/// Per word of 64 codes and plane j, bit j of each group of 8 codes' bytes, masked to bit 0 of the
+/// byte, is gathered into one byte by a multiply (byte t goes to bit 56 + t; no two partial products
+/// meet or carry), and the 8 bytes make the word, stored once.
 template <class Arch>
 prepared_activations prepare_bitserial(const decoded_activations& a, std::size_t padded_cols) {
   const std::size_t words = padded_cols / 64;
   prepared_activations p = begin_prepared<Arch>(a, words * static_cast<std::size_t>(a.bits) * 8);
   p.stride /= 8;  // in words
   auto* planes = reinterpret_cast<std::uint64_t*>(p.storage.get());
+  constexpr std::uint64_t lane_bit0 = 0x0101010101010101u, gather = 0x0102040810204080u;
+  const std::size_t used_words = ceil_div(a.cols, 64);  // zero past cols, up to the stride (a multiple of 64)
   for (std::size_t m = 0; m < a.rows; ++m) {
     const std::uint8_t* src = a.codes + m * a.stride;
     std::uint64_t* row = planes + m * p.stride;
-    for (std::size_t k = 0; k < a.cols; ++k) {
-      const std::uint64_t u = src[k];
-      for (int j = 0; j < a.bits; ++j)
-        row[static_cast<std::size_t>(j) * words + k / 64] |= ((u >> j) & 1u) << (k % 64);
+    for (std::size_t w = 0; w < used_words; ++w) {
+      std::uint64_t x[8];  // codes 64 w + 8 t .. + 7, one per byte
+      for (int t = 0; t < 8; ++t) x[t] = mpq::detail::load_le<8>(src + 64 * w + 8 * static_cast<std::size_t>(t));
+      for (int j = 0; j < a.bits; ++j) {
+        std::uint64_t plane = 0;
+        for (int t = 0; t < 8; ++t) plane |= ((((x[t] >> j) & lane_bit0) * gather) >> 56) << (8 * t);
+        row[static_cast<std::size_t>(j) * words + w] = plane;
+      }
     }
   }
   return p;

@@ -2,6 +2,7 @@
 // (int32, float or requantized codes), and the aligned scratch they allocate.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include "mpq/core/error.hpp"
 #include "mpq/core/math.hpp"
 #include "mpq/kernel/epilogue.hpp"
+#include "mpq/kernel/executor.hpp"
 #include "mpq/packed/layout_concepts.hpp"
 #include "mpq/packed/view.hpp"
 
@@ -30,14 +32,19 @@ struct aligned_free {
 };
 using aligned_buffer = std::unique_ptr<std::uint8_t[], aligned_free>;
 
-inline aligned_buffer allocate_zeroed(std::size_t bytes) {
-  auto* p = static_cast<std::uint8_t*>(::operator new[](bytes == 0 ? 1 : bytes, std::align_val_t{kernel_alignment}));
-  std::memset(p, 0, bytes);  // a libc call: no ISA-specific inline code in this shared helper
-  return aligned_buffer(p);
+/// Uninitialized: for buffers whose writer fills every byte (and so also takes their page faults).
+inline aligned_buffer allocate(std::size_t bytes) {
+  return aligned_buffer(static_cast<std::uint8_t*>(::operator new[](bytes == 0 ? 1 : bytes, std::align_val_t{kernel_alignment})));
 }
 
-/// Codes 0 .. cols-1 of row i of v as Int (int8 for signed codes, int16 for any), through the
-/// layout's bulk unpack when it has one.
+inline aligned_buffer allocate_zeroed(std::size_t bytes) {
+  aligned_buffer p = allocate(bytes);
+  std::memset(p.get(), 0, bytes);  // a libc call: no ISA-specific inline code in this shared helper
+  return p;
+}
+
+/// Codes 0 .. cols-1 of row i of v as Int (int8 for signed codes, uint8 for unsigned, int16 for
+/// either), through the layout's bulk unpack when it has one.
 template <class Int, int B, signedness S, PackedLayout L>
 void decode_row(const packed_view<B, S, L>& v, std::size_t i, Int* out) noexcept {
   if constexpr (requires(std::span<const std::uint8_t> r, std::span<Int> o) {
@@ -50,6 +57,18 @@ void decode_row(const packed_view<B, S, L>& v, std::size_t i, Int* out) noexcept
     for (std::size_t k = 0; k < v.cols; ++k)
       out[k] = static_cast<Int>(field_to_code(L::load(row, B, v.padded_cols, k), B, S));
   }
+}
+
+/// The sum of n bytes (in 32-bit partial sums of 2^16 bytes, which the compiler vectorizes).
+inline std::uint64_t byte_sum(const std::uint8_t* p, std::size_t n) noexcept {
+  std::uint64_t total = 0;
+  for (std::size_t k0 = 0; k0 < n; k0 += std::size_t{1} << 16) {
+    const std::size_t k1 = n - k0 < (std::size_t{1} << 16) ? n : k0 + (std::size_t{1} << 16);
+    std::uint32_t s = 0;
+    for (std::size_t k = k0; k < k1; ++k) s += p[k];
+    total += s;
+  }
+  return total;
 }
 
 }  // namespace detail
@@ -105,31 +124,44 @@ struct decoded_activations {
 class activation_codes {
  public:
   /// @brief Decode a packed view (any layout).
+  ///
+  /// Each row is unpacked straight into its byte row (int8 codes for signed activations, so the
+  /// layout's bulk path moves 8 codes per word), then shifted to a_u = a + offset in byte arithmetic
+  /// (a two's complement byte plus 2^(A-1) wraps to the offset-binary code) and summed.
+  /// Rows are decoded in up to ex.concurrency() tasks of at least 16 rows each.
   template <int B, signedness S, PackedLayout L>
-  static activation_codes decode(const packed_view<B, S, L>& v) {
+  static activation_codes decode(const packed_view<B, S, L>& v, const executor_ref& ex = serial_executor{}) {
+    using code_type = std::conditional_t<S == signed_codes, std::int8_t, std::uint8_t>;
     activation_codes a;
     a.init(B, S, v.rows, v.cols);
-    std::vector<std::int16_t> codes(v.cols);
-    for (std::size_t m = 0; m < v.rows; ++m) {
-      detail::decode_row(v, m, codes.data());
-      std::uint8_t* row = a.storage_.get() + m * a.view_.stride;
-      std::int64_t s = 0;
-      for (std::size_t k = 0; k < v.cols; ++k) {
-        row[k] = static_cast<std::uint8_t>(codes[k] + a.view_.offset);
-        s += codes[k];
+    const auto offset = static_cast<std::uint8_t>(a.view_.offset);
+    const auto decode_rows = [&](std::size_t m0, std::size_t m1) {
+      for (std::size_t m = m0; m < m1; ++m) {
+        std::uint8_t* row = a.storage_.get() + m * a.view_.stride;
+        detail::decode_row(v, m, reinterpret_cast<code_type*>(row));
+        std::memset(row + v.cols, 0, a.view_.stride - v.cols);
+        if constexpr (S == signed_codes)
+          for (std::size_t k = 0; k < v.cols; ++k) row[k] = static_cast<std::uint8_t>(row[k] + offset);
+        a.sums_[m] = static_cast<std::int32_t>(static_cast<std::int64_t>(detail::byte_sum(row, v.cols)) -
+                                               static_cast<std::int64_t>(offset) * static_cast<std::int64_t>(v.cols));
       }
-      a.sums_[m] = static_cast<std::int32_t>(s);  // exact for every K a kernel accepts
+    };
+    const std::size_t tasks = std::max<std::size_t>(1, std::min(ex.concurrency(), v.rows / 16));
+    if (tasks == 1) {
+      decode_rows(0, v.rows);
+    } else {
+      ex.parallel_for(tasks, [&](std::size_t t) { decode_rows(v.rows * t / tasks, v.rows * (t + 1) / tasks); });
     }
     return a;
   }
 
   /// @brief Decode a runtime-bits view (bits 1..8, validated by the caller).
   template <PackedLayout L>
-  static activation_codes decode(const runtime_view<L>& v) {
+  static activation_codes decode(const runtime_view<L>& v, const executor_ref& ex = serial_executor{}) {
     activation_codes a;
     [&]<int... I>(std::integer_sequence<int, I...>) {
       (void)((v.bits == I / 2 + 1 && (v.sign == signed_codes) == (I % 2 == 1)
-                  ? (a = decode(v.template as<I / 2 + 1, I % 2 == 1 ? signed_codes : unsigned_codes>()), true)
+                  ? (a = decode(v.template as<I / 2 + 1, I % 2 == 1 ? signed_codes : unsigned_codes>(), ex), true)
                   : false) ||
              ...);
     }(std::make_integer_sequence<int, 16>{});
@@ -146,7 +178,7 @@ class activation_codes {
     view_.rows = rows;
     view_.cols = cols;
     view_.stride = round_up(cols == 0 ? 1 : cols, kernel_alignment);
-    storage_ = detail::allocate_zeroed(rows * view_.stride);
+    storage_ = detail::allocate(rows * view_.stride);  // decode writes every byte, row by row
     sums_.assign(rows, 0);
     view_.codes = storage_.get();
     view_.sums = sums_.data();

@@ -38,13 +38,14 @@ inline constexpr bool avx512_enabled =
 #endif
 
 /// @brief The ISA whose kernels this CPU runs best among those a dispatch build compiles (avx512vnni
-/// only when avx512_enabled).
+/// only when avx512_enabled, and only on CPUs with VPOPCNTDQ too: its translation unit is compiled
+/// with -mavx512vpopcntdq for the W1A1 bitserial kernel).
 inline isa detect_isa() noexcept {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
   if (avx512_enabled && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx2") &&
-      __builtin_cpu_supports("fma"))
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vpopcntdq") &&
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     return isa::avx512vnni;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return isa::avx2;
   return isa::common;
@@ -97,7 +98,7 @@ status try_gemm_dispatched(const runtime_view<LA>& a, const packed_weights& w, s
   MPQ_TRY(detail::check_operands(w, 0, a.bits, a.rows, a.cols, a.data));
   output_spec out;
   MPQ_TRY(detail::make_int32_output(c, {a.rows, w.rows(), w.cols()}, ldc, out));
-  detail::run_dispatched(w, activation_codes::decode(a).get(), out, ex);
+  detail::run_dispatched(w, activation_codes::decode(a, ex).get(), out, ex);
   return {};
 }
 
@@ -108,7 +109,7 @@ status try_gemm_dispatched(const runtime_view<LA>& a, const packed_weights& w, c
   MPQ_TRY(detail::check_operands(w, 0, a.bits, a.rows, a.cols, a.data));
   output_spec out;
   MPQ_TRY(detail::make_float_output(dq, c, {a.rows, w.rows(), w.cols()}, ldc, out));
-  detail::run_dispatched(w, activation_codes::decode(a).get(), out, ex);
+  detail::run_dispatched(w, activation_codes::decode(a, ex).get(), out, ex);
   return {};
 }
 
@@ -120,7 +121,7 @@ status try_gemm_dispatched(const runtime_view<LA>& a, const packed_weights& w, c
   MPQ_TRY(detail::check_operands(w, 0, a.bits, a.rows, a.cols, a.data));
   output_spec out;
   MPQ_TRY(detail::make_code_output(dq, rq, out_codes, {a.rows, w.rows(), w.cols()}, out));
-  detail::run_dispatched(w, activation_codes::decode(a).get(), out, ex);
+  detail::run_dispatched(w, activation_codes::decode(a, ex).get(), out, ex);
   return {};
 }
 

@@ -9,6 +9,10 @@
 
 #include "mpq/core/bits.hpp"
 
+#if defined(__BMI2__)
+#include <immintrin.h>
+#endif
+
 namespace mpq::detail {
 
 /// @brief The first `n` (0..8) bytes at p as a little-endian integer; the other bytes are 0.
@@ -49,8 +53,15 @@ constexpr std::uint64_t repeat_lanes(std::uint64_t v, int lane) noexcept {
 // little-endian bit string (field k at bits [k*Bits, k*Bits + Bits)), the interleaved layout of 8
 // codes. Three rounds each merge neighbouring lanes (16, 32, 64 bits wide): the upper field moves
 // down next to the lower one, masks keep both and drop what a shift brings in from the next lane.
+//
+// With BMI2 (outside constant evaluation) each direction is one instruction: pext gathers the bits
+// under the byte-lane field mask, pdep scatters them back (1 cycle on Zen 3 and later and on Intel;
+// Zen 1-2 microcode them, slowly).
 template <int Bits>
 constexpr std::uint64_t compress8(std::uint64_t x) noexcept {
+#if defined(__BMI2__)
+  if (!std::is_constant_evaluated()) return _pext_u64(x, repeat_lanes((std::uint64_t{1} << Bits) - 1, 8));
+#endif
   constexpr std::uint64_t f1 = (std::uint64_t{1} << Bits) - 1, f2 = (std::uint64_t{1} << (2 * Bits)) - 1,
                           f4 = (std::uint64_t{1} << (4 * Bits)) - 1;
   x = (x & repeat_lanes(f1, 16)) | ((x >> (8 - Bits)) & repeat_lanes(f1 << Bits, 16));
@@ -59,6 +70,9 @@ constexpr std::uint64_t compress8(std::uint64_t x) noexcept {
 }
 template <int Bits>
 constexpr std::uint64_t expand8(std::uint64_t w) noexcept {
+#if defined(__BMI2__)
+  if (!std::is_constant_evaluated()) return _pdep_u64(w, repeat_lanes((std::uint64_t{1} << Bits) - 1, 8));
+#endif
   constexpr std::uint64_t f1 = (std::uint64_t{1} << Bits) - 1, f2 = (std::uint64_t{1} << (2 * Bits)) - 1,
                           f4 = (std::uint64_t{1} << (4 * Bits)) - 1;
   w = (w & f4) | ((w << (32 - 4 * Bits)) & (f4 << 32));

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "mpq/arch/common/lut.hpp"
 #include "mpq/arch/isa.hpp"
@@ -79,6 +80,17 @@ MPQ_ALWAYS_INLINE __m256i broadcast_table(const std::uint8_t* p) noexcept {
   return _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
+/// zmm for 2-bit weights on real AVX-512 BW only (the model tag has no zmm model, so it keeps ymm):
+/// a chunk's two planes are one 64-byte load, and one vpshufb per group and table looks up both
+/// planes' nibbles in the table broadcast to all four 128-bit lanes.
+template <class Arch, int W>
+inline constexpr bool zmm_lut =
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+    W == 2 && std::is_base_of_v<arch::avx512vnni, Arch> && !std::is_base_of_v<arch::avx512vnni_model, Arch>;
+#else
+    false;
+#endif
+
 }  // namespace detail_avx2
 
 /// @brief avx2_lut_tables: two groups' tables per step, entry i = sum over set bits of i of vpshufb
@@ -137,7 +149,11 @@ void lut_block(const lut_block_args& g, Arch, arch::requires_arch<arch::avx2>) n
   const __m256i low4 = _mm256_set1_epi8(0x0F);
 
   // uint8 sums: [m][table][plane]; int16 sums: [m][table or 0][half]; int32: [m][rows 8q .. 8q+7].
+  [[maybe_unused]] constexpr bool zmm = detail_avx2::zmm_lut<Arch, W>;  // used only in AVX-512 BW builds
   __m256i sum8[MR][T][W];
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+  __m512i sum8z[MR][T];  // zmm: sum8[m][t][0] and [1] as one register until the flush splits it
+#endif
   __m256i sum16[MR][T16][2];
   __m256i acc[MR][4];
   for (int m = 0; m < MR; ++m)
@@ -150,6 +166,22 @@ void lut_block(const lut_block_args& g, Arch, arch::requires_arch<arch::avx2>) n
     // alone run too few lines ahead of it (measured: +50 % at W1A8 from DRAM with this prefetch).
     for (int p = 0; p < W; p += 2)
       _mm_prefetch(reinterpret_cast<const char*>(planes + prefetch_distance + 32 * p), _MM_HINT_T0);
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+    if constexpr (zmm) {  // planes 0 and 1 in the low and high 256 bits of one register
+      const __m512i low4z = _mm512_set1_epi8(0x0F);
+      const __m512i v = _mm512_loadu_si512(planes);
+      const __m512i i0 = _mm512_and_si512(v, low4z);
+      const __m512i i1 = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4z);
+      for (int m = 0; m < MR; ++m)
+        for (int t = 0; t < T; ++t) {
+          const std::uint8_t* base = g.tables + m * g.table_stride + 2 * c * plan::table_bytes + 16 * t;
+          const __m512i t0 = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(base)));
+          const __m512i t1 = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(base + plan::table_bytes)));
+          sum8z[m][t] = _mm512_add_epi8(sum8z[m][t], _mm512_add_epi8(_mm512_shuffle_epi8(t0, i0), _mm512_shuffle_epi8(t1, i1)));
+        }
+      return;
+    }
+#endif
     __m256i tab[MR][T][2];
     for (int m = 0; m < MR; ++m)
       for (int t = 0; t < T; ++t) {
@@ -169,6 +201,14 @@ void lut_block(const lut_block_args& g, Arch, arch::requires_arch<arch::avx2>) n
   };
   // Flush: weight the planes and pair byte sums into int16 with vpmaddubsw.
   auto flush = [&] {
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+    if constexpr (zmm)
+      for (int m = 0; m < MR; ++m)
+        for (int t = 0; t < T; ++t) {
+          sum8[m][t][0] = _mm512_castsi512_si256(sum8z[m][t]);
+          sum8[m][t][1] = _mm512_extracti64x4_epi64(sum8z[m][t], 1);
+        }
+#endif
     for (int m = 0; m < MR; ++m) {
       if constexpr (plan::lohi) {
         for (int p = 0; p < W; ++p) {
@@ -220,6 +260,11 @@ void lut_block(const lut_block_args& g, Arch, arch::requires_arch<arch::avx2>) n
       for (int m = 0; m < MR; ++m)
         for (int t = 0; t < T; ++t)
           for (int p = 0; p < W; ++p) sum8[m][t][p] = _mm256_setzero_si256();
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+      if constexpr (zmm)
+        for (int m = 0; m < MR; ++m)
+          for (int t = 0; t < T; ++t) sum8z[m][t] = _mm512_setzero_si512();
+#endif
       if (widen_end - c >= per_flush) {
         for (std::size_t i = 0; i < per_flush; ++i) chunk(c + i);
         c += per_flush;
