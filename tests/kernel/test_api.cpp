@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <thread>
@@ -90,6 +91,42 @@ TEST_CASE("prepack keeps every code in every format, with exact row sums") {
       CHECK(pw.row_sums()[n] == s);
     }
   }
+}
+
+TEST_CASE("1-bit interleaved activations read in place by bitserial: bits past K are ignored, odd strides fall back") {
+  std::mt19937 rng(11);
+  constexpr std::size_t m = 6, n = 37, k = 77;  // K ends mid-word: 13 bits of word 1 are padding
+  code_matrix<2, signed_codes, mpq::interleaved> w(n, k, rng);
+  code_matrix<1, unsigned_codes, mpq::interleaved> a(m, k, rng);
+  std::vector<std::int32_t> ref(m * n);
+  REQUIRE(mk::try_reference_gemm(a.view(), w.view(), std::span<std::int32_t>(ref), n).ok());
+  // Garbage in every padding bit (codes k .. 127) of every row: the weights are zero there.
+  for (std::size_t i = 0; i < m; ++i) {
+    std::uint8_t* row = a.bytes.data() + i * a.stride;
+    for (std::size_t b = k / 8; b < 16; ++b) row[b] |= static_cast<std::uint8_t>(b == k / 8 ? 0xFFu << (k % 8) : 0xFFu);
+  }
+  const auto pw = mk::packed_weights::prepack(w.view(), mk::algorithm::bitserial);
+  const std::size_t words = mk::detail::bitserial_words(pw);
+  CHECK(words == 2);
+  CHECK(mk::activation_codes::decode(a.view(), mk::serial_executor{}, words).get().planes != nullptr);
+  CHECK(mk::activation_codes::decode(a.view(), mk::serial_executor{}, 0).get().planes == nullptr);
+  std::vector<std::int32_t> c(m * n, -1);
+  REQUIRE(mk::try_gemm<2, 1>(a.view(), pw, std::span<std::int32_t>(c), n).ok());
+  CHECK(c == ref);
+  // The activation row sums (masked to K) enter through the epilogue's zero points.
+  std::vector<float> scale(n, 0.25f), bias(n, 1.0f), ref_f(m * n), f(m * n, -1.0f);
+  const mk::dequantization dq{scale, bias, 0.5f, -3.0f};
+  REQUIRE(mk::try_reference_gemm(a.view(), w.view(), dq, std::span<float>(ref_f), n).ok());
+  REQUIRE(mk::try_gemm<2, 1>(a.view(), pw, dq, std::span<float>(f), n).ok());
+  CHECK(f == ref_f);
+  // A row stride that is not a whole number of words: decoded to bytes as usual, same result.
+  mpq_test::aligned_bytes odd(m * (a.stride + 4) + 64);
+  for (std::size_t i = 0; i < m; ++i) std::memcpy(odd.data() + i * (a.stride + 4), a.bytes.data() + i * a.stride, a.stride);
+  const mpq::packed_view<1, unsigned_codes, mpq::interleaved> ov{odd.data(), m, k, a.padded_cols, a.stride + 4};
+  CHECK(mk::activation_codes::decode(ov, mk::serial_executor{}, words).get().planes == nullptr);
+  std::vector<std::int32_t> c2(m * n, -1);
+  REQUIRE(mk::try_gemm<2, 1>(ov, pw, std::span<std::int32_t>(c2), n).ok());
+  CHECK(c2 == ref);
 }
 
 TEST_CASE("the runtime-bits front end dispatches to the pair the operands carry") {

@@ -99,6 +99,13 @@ prepared_activations prepare_lut(const decoded_activations& a, std::size_t padde
 template <class Arch>
 prepared_activations prepare_bitserial(const decoded_activations& a, std::size_t padded_cols) {
   const std::size_t words = padded_cols / 64;
+  if (a.planes != nullptr) {  // 1-bit rows read in place (activation_codes::decode)
+    MPQ_ASSERT(a.plane_words >= words);
+    prepared_activations p = begin_prepared<Arch>(a, 0);
+    p.data = reinterpret_cast<const std::uint8_t*>(a.planes);
+    p.stride = a.plane_stride;
+    return p;
+  }
   prepared_activations p = begin_prepared<Arch>(a, words * static_cast<std::size_t>(a.bits) * 8);
   p.stride /= 8;  // in words
   auto* planes = reinterpret_cast<std::uint64_t*>(p.storage.get());

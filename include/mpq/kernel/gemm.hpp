@@ -105,7 +105,7 @@ status try_gemm(const packed_view<A, SA, LA>& a, const packed_weights& w, std::s
   MPQ_TRY(detail::check_operands(w, W, A, a.rows, a.cols, a.data));
   output_spec out;
   MPQ_TRY(detail::make_int32_output(c, {a.rows, w.rows(), w.cols()}, ldc, out));
-  gemm_kernel<W, A, Arch>::run(w, activation_codes::decode(a, ex).get(), out, ex);
+  gemm_kernel<W, A, Arch>::run(w, activation_codes::decode(a, ex, detail::bitserial_words(w)).get(), out, ex);
   return {};
 }
 
@@ -116,7 +116,7 @@ status try_gemm(const packed_view<A, SA, LA>& a, const packed_weights& w, const 
   MPQ_TRY(detail::check_operands(w, W, A, a.rows, a.cols, a.data));
   output_spec out;
   MPQ_TRY(detail::make_float_output(dq, c, {a.rows, w.rows(), w.cols()}, ldc, out));
-  gemm_kernel<W, A, Arch>::run(w, activation_codes::decode(a, ex).get(), out, ex);
+  gemm_kernel<W, A, Arch>::run(w, activation_codes::decode(a, ex, detail::bitserial_words(w)).get(), out, ex);
   return {};
 }
 
@@ -129,7 +129,7 @@ status try_gemm(const packed_view<A, SA, LA>& a, const packed_weights& w, const 
   MPQ_TRY(detail::check_operands(w, W, A, a.rows, a.cols, a.data));
   output_spec out;
   MPQ_TRY(detail::make_code_output(dq, rq, out_codes, {a.rows, w.rows(), w.cols()}, out));
-  gemm_kernel<W, A, Arch>::run(w, activation_codes::decode(a, ex).get(), out, ex);
+  gemm_kernel<W, A, Arch>::run(w, activation_codes::decode(a, ex, detail::bitserial_words(w)).get(), out, ex);
   return {};
 }
 
@@ -200,7 +200,7 @@ status try_gemm(const runtime_view<LA>& a, const packed_weights& w, std::span<st
   MPQ_TRY(detail::check_operands(w, 0, a.bits, a.rows, a.cols, a.data));
   output_spec out;
   MPQ_TRY(detail::make_int32_output(c, {a.rows, w.rows(), w.cols()}, ldc, out));
-  detail::run_runtime_bits<Arch>(w, activation_codes::decode(a, ex).get(), out, ex);
+  detail::run_runtime_bits<Arch>(w, activation_codes::decode(a, ex, detail::bitserial_words(w)).get(), out, ex);
   return {};
 }
 
@@ -210,7 +210,7 @@ status try_gemm(const runtime_view<LA>& a, const packed_weights& w, const dequan
   MPQ_TRY(detail::check_operands(w, 0, a.bits, a.rows, a.cols, a.data));
   output_spec out;
   MPQ_TRY(detail::make_float_output(dq, c, {a.rows, w.rows(), w.cols()}, ldc, out));
-  detail::run_runtime_bits<Arch>(w, activation_codes::decode(a, ex).get(), out, ex);
+  detail::run_runtime_bits<Arch>(w, activation_codes::decode(a, ex, detail::bitserial_words(w)).get(), out, ex);
   return {};
 }
 
@@ -220,7 +220,7 @@ status try_gemm(const runtime_view<LA>& a, const packed_weights& w, const dequan
   MPQ_TRY(detail::check_operands(w, 0, a.bits, a.rows, a.cols, a.data));
   output_spec out;
   MPQ_TRY(detail::make_code_output(dq, rq, out_codes, {a.rows, w.rows(), w.cols()}, out));
-  detail::run_runtime_bits<Arch>(w, activation_codes::decode(a, ex).get(), out, ex);
+  detail::run_runtime_bits<Arch>(w, activation_codes::decode(a, ex, detail::bitserial_words(w)).get(), out, ex);
   return {};
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include "mpq/core/math.hpp"
 #include "mpq/kernel/epilogue.hpp"
 #include "mpq/kernel/executor.hpp"
+#include "mpq/packed/interleaved.hpp"
 #include "mpq/packed/layout_concepts.hpp"
 #include "mpq/packed/view.hpp"
 
@@ -118,6 +120,11 @@ struct decoded_activations {
   std::size_t rows = 0, cols = 0, stride = 0;
   const std::uint8_t* codes = nullptr;
   const std::int32_t* sums = nullptr;  ///< sum_k a[m][k] (not a_u)
+  /// Set instead of codes when the bitserial kernel reads 1-bit unsigned interleaved activations as
+  /// they are: row m's plane is plane_words words at planes + m * plane_stride (bit i of word w =
+  /// code 64 w + i; bits past cols may be anything, since the weights' planes are zero there).
+  const std::uint64_t* planes = nullptr;
+  std::size_t plane_stride = 0, plane_words = 0;
 };
 
 /// @brief Owning decoded activations (the front end decodes once per call).
@@ -128,11 +135,37 @@ class activation_codes {
   /// Each row is unpacked straight into its byte row (int8 codes for signed activations, so the
   /// layout's bulk path moves 8 codes per word), then shifted to a_u = a + offset in byte arithmetic
   /// (a two's complement byte plus 2^(A-1) wraps to the offset-binary code) and summed.
-  /// Rows are decoded in up to ex.concurrency() tasks of at least 16 rows each.
+  /// Rows are decoded in up to ex.concurrency() tasks of at least 16 rows each. bitserial_words > 0
+  /// (the consumer is a bitserial kernel reading that many words per plane): 1-bit unsigned
+  /// interleaved rows already are that plane, so where their words are aligned and long enough they
+  /// are used in place and only the sums are computed.
   template <int B, signedness S, PackedLayout L>
-  static activation_codes decode(const packed_view<B, S, L>& v, const executor_ref& ex = serial_executor{}) {
+  static activation_codes decode(const packed_view<B, S, L>& v, const executor_ref& ex = serial_executor{},
+                                 std::size_t bitserial_words = 0) {
     using code_type = std::conditional_t<S == signed_codes, std::int8_t, std::uint8_t>;
     activation_codes a;
+    if constexpr (B == 1 && S == unsigned_codes && std::is_same_v<L, interleaved> &&
+                  std::endian::native == std::endian::little) {
+      if (bitserial_words > 0 && v.padded_cols / 64 >= bitserial_words && v.row_stride % 8 == 0 &&
+          reinterpret_cast<std::uintptr_t>(v.data) % alignof(std::uint64_t) == 0) {
+        a.view_.bits = 1;
+        a.view_.rows = v.rows;
+        a.view_.cols = v.cols;
+        a.sums_.assign(v.rows, 0);
+        a.view_.sums = a.sums_.data();
+        a.view_.planes = reinterpret_cast<const std::uint64_t*>(v.data);
+        a.view_.plane_stride = v.row_stride / 8;
+        a.view_.plane_words = bitserial_words;
+        for (std::size_t m = 0; m < v.rows; ++m) {
+          const std::uint64_t* row = a.view_.planes + m * a.view_.plane_stride;
+          std::int64_t s = 0;
+          for (std::size_t w = 0; w < v.cols / 64; ++w) s += std::popcount(row[w]);
+          if (v.cols % 64 != 0) s += std::popcount(row[v.cols / 64] & ((std::uint64_t{1} << (v.cols % 64)) - 1u));
+          a.sums_[m] = static_cast<std::int32_t>(s);
+        }
+        return a;
+      }
+    }
     a.init(B, S, v.rows, v.cols);
     const auto offset = static_cast<std::uint8_t>(a.view_.offset);
     const auto decode_rows = [&](std::size_t m0, std::size_t m1) {
@@ -157,11 +190,14 @@ class activation_codes {
 
   /// @brief Decode a runtime-bits view (bits 1..8, validated by the caller).
   template <PackedLayout L>
-  static activation_codes decode(const runtime_view<L>& v, const executor_ref& ex = serial_executor{}) {
+  static activation_codes decode(const runtime_view<L>& v, const executor_ref& ex = serial_executor{},
+                                 std::size_t bitserial_words = 0) {
     activation_codes a;
     [&]<int... I>(std::integer_sequence<int, I...>) {
       (void)((v.bits == I / 2 + 1 && (v.sign == signed_codes) == (I % 2 == 1)
-                  ? (a = decode(v.template as<I / 2 + 1, I % 2 == 1 ? signed_codes : unsigned_codes>(), ex), true)
+                  ? (a = decode(v.template as<I / 2 + 1, I % 2 == 1 ? signed_codes : unsigned_codes>(), ex,
+                                bitserial_words),
+                     true)
                   : false) ||
              ...);
     }(std::make_integer_sequence<int, 16>{});

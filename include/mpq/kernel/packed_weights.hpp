@@ -266,4 +266,12 @@ class packed_weights {
   std::vector<std::int32_t> row_sums_;
 };
 
+namespace detail {
+/// Words per activation plane a bitserial kernel reads for w (0 for the other algorithms): what the
+/// front end tells activation_codes::decode so it can hand 1-bit rows over in place.
+inline std::size_t bitserial_words(const packed_weights& w) noexcept {
+  return w.algorithm() == algorithm::bitserial ? w.padded_cols() / 64 : 0;
+}
+}  // namespace detail
+
 }  // namespace mpq::kernel

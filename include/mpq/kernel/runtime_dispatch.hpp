@@ -98,7 +98,7 @@ status try_gemm_dispatched(const runtime_view<LA>& a, const packed_weights& w, s
   MPQ_TRY(detail::check_operands(w, 0, a.bits, a.rows, a.cols, a.data));
   output_spec out;
   MPQ_TRY(detail::make_int32_output(c, {a.rows, w.rows(), w.cols()}, ldc, out));
-  detail::run_dispatched(w, activation_codes::decode(a, ex).get(), out, ex);
+  detail::run_dispatched(w, activation_codes::decode(a, ex, detail::bitserial_words(w)).get(), out, ex);
   return {};
 }
 
@@ -109,7 +109,7 @@ status try_gemm_dispatched(const runtime_view<LA>& a, const packed_weights& w, c
   MPQ_TRY(detail::check_operands(w, 0, a.bits, a.rows, a.cols, a.data));
   output_spec out;
   MPQ_TRY(detail::make_float_output(dq, c, {a.rows, w.rows(), w.cols()}, ldc, out));
-  detail::run_dispatched(w, activation_codes::decode(a, ex).get(), out, ex);
+  detail::run_dispatched(w, activation_codes::decode(a, ex, detail::bitserial_words(w)).get(), out, ex);
   return {};
 }
 
@@ -121,7 +121,7 @@ status try_gemm_dispatched(const runtime_view<LA>& a, const packed_weights& w, c
   MPQ_TRY(detail::check_operands(w, 0, a.bits, a.rows, a.cols, a.data));
   output_spec out;
   MPQ_TRY(detail::make_code_output(dq, rq, out_codes, {a.rows, w.rows(), w.cols()}, out));
-  detail::run_dispatched(w, activation_codes::decode(a, ex).get(), out, ex);
+  detail::run_dispatched(w, activation_codes::decode(a, ex, detail::bitserial_words(w)).get(), out, ex);
   return {};
 }
 
