@@ -133,11 +133,11 @@ MPQ_ALWAYS_INLINE void plane_pair_counts(const std::uint8_t* const (&w)[NR], con
     }
 }
 
-/// zmm with VPOPCNTDQ on real AVX-512 only (the model tag has no zmm model, so it keeps ymm).
+/// zmm with VPOPCNTDQ on real AVX-512 only.
 template <class Arch>
 inline constexpr bool zmm_bitserial =
-#if defined(__AVX512F__) && defined(__AVX512VPOPCNTDQ__)
-    std::is_base_of_v<arch::avx512vnni, Arch> && !std::is_base_of_v<arch::avx512vnni_model, Arch>;
+#if defined(__AVX512VPOPCNTDQ__)
+    arch::real_avx512<Arch>;
 #else
     false;
 #endif

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "mpq/arch/avx512/instructions.hpp"
 #include "mpq/arch/common/lut.hpp"
 #include "mpq/arch/isa.hpp"
 #include "mpq/config.hpp"
@@ -80,16 +81,10 @@ MPQ_ALWAYS_INLINE __m256i broadcast_table(const std::uint8_t* p) noexcept {
   return _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
-/// zmm for 2-bit weights on real AVX-512 BW only (the model tag has no zmm model, so it keeps ymm):
-/// a chunk's two planes are one 64-byte load, and one vpshufb per group and table looks up both
-/// planes' nibbles in the table broadcast to all four 128-bit lanes.
+/// zmm for 2-bit weights on real AVX-512: a chunk's two planes are one 64-byte load, and one vpshufb
+/// per group and table looks up both planes' nibbles in the table broadcast to all four 128-bit lanes.
 template <class Arch, int W>
-inline constexpr bool zmm_lut =
-#if defined(__AVX512F__) && defined(__AVX512BW__)
-    W == 2 && std::is_base_of_v<arch::avx512vnni, Arch> && !std::is_base_of_v<arch::avx512vnni_model, Arch>;
-#else
-    false;
-#endif
+inline constexpr bool zmm_lut = W == 2 && arch::real_avx512<Arch>;
 
 }  // namespace detail_avx2
 

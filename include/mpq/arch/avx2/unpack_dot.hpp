@@ -50,12 +50,11 @@ struct vnni_plan {
 template <class Arch>
 inline constexpr bool has_vnni = std::is_base_of_v<arch::avx512vnni, Arch>;
 
-/// 8-bit weights run on zmm registers: the real avx512vnni tag in a translation unit with AVX-512
-/// (not the model tag, which runs on AVX2).
+/// 8-bit weights run on zmm registers on real AVX-512 with VNNI.
 template <class Arch>
 inline constexpr bool zmm_w8 =
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
-    has_vnni<Arch> && !std::is_base_of_v<arch::avx512vnni_model, Arch>;
+#if defined(__AVX512VNNI__)
+    arch::real_avx512<Arch>;
 #else
     false;
 #endif

@@ -9,6 +9,8 @@
 
 #include <immintrin.h>
 
+#include <type_traits>
+
 #include "mpq/arch/avx512/models.hpp"
 #include "mpq/arch/isa.hpp"
 #include "mpq/config.hpp"
@@ -19,6 +21,17 @@ namespace detail {
 template <class>
 inline constexpr bool dependent_false = false;
 }  // namespace detail
+
+/// @brief True when Arch runs real AVX-512 (the avx512vnni tag, not avx512vnni_model) in a translation
+/// unit with AVX-512 F and BW: the condition of every zmm code path, which have no AVX2 model and so
+/// stay on ymm under the model tag. Each kernel adds the feature macros its own instructions need.
+template <class Arch>
+inline constexpr bool real_avx512 =
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+    std::is_base_of_v<avx512vnni, Arch> && !std::is_base_of_v<avx512vnni_model, Arch>;
+#else
+    false;
+#endif
 
 /// @brief vpdpbusd ymm: src + the four u8 x s8 products of each dword, wrapping (see
 /// avx512_model::dpbusd_epi32 for the exact definition).
