@@ -196,17 +196,6 @@ void finish_row(const epilogue_context& e, std::size_t m, std::size_t n0, const 
   if (!values) out.writer.write(out.writer.ctx, m, n0, scratch, count);
 }
 
-/// Output channels are cut into `unit`-aligned ranges, one task each (the executor's concurrency).
-template <class F>
-void for_each_task(const executor_ref& ex, std::size_t n, std::size_t unit, F&& f) {
-  const std::size_t units = ceil_div(n, unit);
-  const std::size_t tasks = std::max<std::size_t>(1, std::min(ex.concurrency(), units));
-  ex.parallel_for(tasks, [&](std::size_t t) {
-    const std::size_t b = units * t / tasks * unit, e = std::min(n, units * (t + 1) / tasks * unit);
-    if (b < e) f(b, e);
-  });
-}
-
 }  // namespace detail
 
 /// @brief The gemm of one bit pair on one arch: C[m][n] = epilogue(sum_k A[m][k] W[n][k]) for the

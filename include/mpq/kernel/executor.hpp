@@ -1,11 +1,13 @@
 // Executors: who runs a kernel's tasks (one thread by default, std::thread, or the caller's pool).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "mpq/core/math.hpp"
 #include "mpq/kernel/kernel_concepts.hpp"
 
 namespace mpq::kernel {
@@ -73,5 +75,21 @@ class executor_ref {
   std::size_t concurrency_;
   void (*run_)(const void*, std::size_t, void*, task_fn);
 };
+
+namespace detail {
+
+/// @brief f(begin, end) over [0, n) cut into `unit`-aligned ranges, one task each, as many tasks as
+/// the executor's concurrency and the units allow (the last range ends at n).
+template <class F>
+void for_each_task(const executor_ref& ex, std::size_t n, std::size_t unit, F&& f) {
+  const std::size_t units = ceil_div(n, unit);
+  const std::size_t tasks = std::max<std::size_t>(1, std::min(ex.concurrency(), units));
+  ex.parallel_for(tasks, [&](std::size_t t) {
+    const std::size_t b = units * t / tasks * unit, e = std::min(n, units * (t + 1) / tasks * unit);
+    if (b < e) f(b, e);
+  });
+}
+
+}  // namespace detail
 
 }  // namespace mpq::kernel

@@ -135,10 +135,10 @@ class activation_codes {
   /// Each row is unpacked straight into its byte row (int8 codes for signed activations, so the
   /// layout's bulk path moves 8 codes per word), then shifted to a_u = a + offset in byte arithmetic
   /// (a two's complement byte plus 2^(A-1) wraps to the offset-binary code) and summed.
-  /// Rows are decoded in up to ex.concurrency() tasks of at least 16 rows each. bitserial_words > 0
-  /// (the consumer is a bitserial kernel reading that many words per plane): 1-bit unsigned
-  /// interleaved rows already are that plane, so where their words are aligned and long enough they
-  /// are used in place and only the sums are computed.
+  /// Rows are decoded in up to ex.concurrency() tasks of whole 16-row units (the last may be
+  /// shorter). bitserial_words > 0 (the consumer is a bitserial kernel reading that many words per
+  /// plane): 1-bit unsigned interleaved rows already are that plane, so where their words are
+  /// aligned and long enough they are used in place and only the sums are computed.
   template <int B, signedness S, PackedLayout L>
   static activation_codes decode(const packed_view<B, S, L>& v, const executor_ref& ex = serial_executor{},
                                  std::size_t bitserial_words = 0) {
@@ -179,12 +179,7 @@ class activation_codes {
                                                static_cast<std::int64_t>(offset) * static_cast<std::int64_t>(v.cols));
       }
     };
-    const std::size_t tasks = std::max<std::size_t>(1, std::min(ex.concurrency(), v.rows / 16));
-    if (tasks == 1) {
-      decode_rows(0, v.rows);
-    } else {
-      ex.parallel_for(tasks, [&](std::size_t t) { decode_rows(v.rows * t / tasks, v.rows * (t + 1) / tasks); });
-    }
+    detail::for_each_task(ex, v.rows, 16, decode_rows);
     return a;
   }
 
