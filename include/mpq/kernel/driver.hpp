@@ -34,20 +34,34 @@ struct prepared_activations {
   std::int32_t offset = 0;            ///< a_u = a + offset: 2^(A-1) for signed activations, else 0
 };
 
-/// The buffer of `row_bytes` per activation row (none for 0), and the sums of a_u over the real K. (Templates on
-/// Arch, like everything the kernels run, so each runtime-dispatch TU keeps its own copy.)
+/// The sums of a_u over the real K, with no rows yet. (Templates on Arch, like everything the kernels
+/// run, so each runtime-dispatch TU keeps its own copy.)
 template <class Arch>
-prepared_activations begin_prepared(const decoded_activations& a, std::size_t row_bytes) {
+prepared_activations prepared_sums(const decoded_activations& a) {
   prepared_activations p;
   p.offset = a.offset;
-  p.stride = round_up(row_bytes, kernel_alignment);
-  if (p.stride > 0) {
-    p.storage = allocate_zeroed(a.rows * p.stride);
-    p.data = p.storage.get();
-  }
   p.sums_u.resize(a.rows);
   for (std::size_t m = 0; m < a.rows; ++m)
     p.sums_u[m] = a.sums[m] + static_cast<std::int32_t>(a.cols) * p.offset;
+  return p;
+}
+
+/// The sums and a zeroed buffer of `row_bytes` per activation row, for the prepare_* below to fill.
+template <class Arch>
+prepared_activations begin_prepared(const decoded_activations& a, std::size_t row_bytes) {
+  prepared_activations p = prepared_sums<Arch>(a);
+  p.stride = round_up(row_bytes, kernel_alignment);
+  p.storage = allocate_zeroed(a.rows * p.stride);
+  p.data = p.storage.get();
+  return p;
+}
+
+/// The sums and rows read in place from `data`, `stride` apart (in the kernel's units).
+template <class Arch>
+prepared_activations prepared_in_place(const decoded_activations& a, const std::uint8_t* data, std::size_t stride) {
+  prepared_activations p = prepared_sums<Arch>(a);
+  p.data = data;
+  p.stride = stride;
   return p;
 }
 
@@ -56,10 +70,7 @@ prepared_activations begin_prepared(const decoded_activations& a, std::size_t ro
 template <class Arch>
 prepared_activations prepare_unpack(const decoded_activations& a, std::size_t padded_cols, bool int16) {
   if (!int16 && padded_cols <= a.stride) {
-    prepared_activations p = begin_prepared<Arch>(a, 0);
-    p.data = a.codes;
-    p.stride = a.stride;
-    return p;
+    return prepared_in_place<Arch>(a, a.codes, a.stride);
   }
   prepared_activations p = begin_prepared<Arch>(a, padded_cols * (int16 ? 2 : 1));
   for (std::size_t m = 0; m < a.rows; ++m) {
@@ -101,10 +112,7 @@ prepared_activations prepare_bitserial(const decoded_activations& a, std::size_t
   const std::size_t words = padded_cols / 64;
   if (a.planes != nullptr) {  // 1-bit rows read in place (activation_codes::decode)
     MPQ_ASSERT(a.plane_words >= words);
-    prepared_activations p = begin_prepared<Arch>(a, 0);
-    p.data = reinterpret_cast<const std::uint8_t*>(a.planes);
-    p.stride = a.plane_stride;
-    return p;
+    return prepared_in_place<Arch>(a, reinterpret_cast<const std::uint8_t*>(a.planes), a.plane_stride);
   }
   prepared_activations p = begin_prepared<Arch>(a, words * static_cast<std::size_t>(a.bits) * 8);
   p.stride /= 8;  // in words
