@@ -148,6 +148,29 @@ TEST_CASE("the runtime-bits front end dispatches to the pair the operands carry"
   CHECK(z == std::vector<std::int32_t>(19, 7));
 }
 
+TEST_CASE("prepacked rows 4 KiB apart get one more cache line, and compute the same") {
+  std::mt19937 rng(7);
+  // W4 unpack_dot rows of 8192 codes and W2 bitserial rows of 16384 codes are 4096 bytes each.
+  code_matrix<4, signed_codes, mpq::interleaved> w4(5, 8192, rng);
+  code_matrix<2, signed_codes, mpq::interleaved> w2(5, 16384, rng);
+  code_matrix<8, unsigned_codes, mpq::interleaved> a4(1, 8192, rng), a2(1, 16384, rng);
+  const auto p4 = mk::packed_weights::prepack(w4.view(), mk::algorithm::unpack_dot);
+  const auto p2 = mk::packed_weights::prepack(w2.view(), mk::algorithm::bitserial);
+  CHECK(p4.stride() == 4096 + 64);
+  CHECK(p2.stride() == 4096 + 64);
+  // A stride that is not a multiple of 4 KiB stays as it was.
+  const auto p4s = mk::packed_weights::prepack(code_matrix<4, signed_codes, mpq::interleaved>(3, 8000, rng).view(),
+                                               mk::algorithm::unpack_dot);
+  CHECK(p4s.stride() == 4032);
+  std::vector<std::int32_t> y4(5), y2(5);
+  mk::gemm<4, 8>(a4.view(), p4, std::span<std::int32_t>(y4), 5);
+  mk::gemm<2, 8>(a2.view(), p2, std::span<std::int32_t>(y2), 5);
+  for (std::size_t n = 0; n < 5; ++n) {
+    CHECK(y4[n] == mpq_test::naive_dot(w4, n, a4, 0));
+    CHECK(y2[n] == mpq_test::naive_dot(w2, n, a2, 0));
+  }
+}
+
 TEST_CASE("two threads (and a caller's executor) give the serial result, and calls are re-entrant") {
   std::mt19937 rng(9);
   code_matrix<4, signed_codes, mpq::interleaved> w(301, 257, rng);
