@@ -38,13 +38,15 @@ inline constexpr bool avx512_enabled =
 #endif
 
 /// @brief The ISA whose kernels this CPU runs best among those a dispatch build compiles (avx512vnni
-/// only when avx512_enabled, and only on CPUs with VPOPCNTDQ too: its translation unit is compiled
-/// with -mavx512vpopcntdq for the W1A1 bitserial kernel).
+/// only when avx512_enabled, and only on CPUs with VPOPCNTDQ and VBMI too: its translation unit is
+/// compiled with -mavx512vpopcntdq for the W1A1 bitserial kernel and -mavx512vbmi for the vpermb
+/// LUT kernels).
 inline isa detect_isa() noexcept {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
   if (avx512_enabled && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vpopcntdq") &&
+      __builtin_cpu_supports("avx512vbmi") &&
       __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     return isa::avx512vnni;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return isa::avx2;

@@ -86,6 +86,123 @@ MPQ_ALWAYS_INLINE __m256i broadcast_table(const std::uint8_t* p) noexcept {
 template <class Arch, int W>
 inline constexpr bool zmm_lut = W == 2 && arch::real_avx512<Arch>;
 
+/// vpermb (AVX-512 VBMI) for A > 4 with W <= vbmi_lut_max_w on real AVX-512. vpermb looks up 64-byte
+/// tables, so one instruction reads both tables of both groups of a chunk: index bits 4-5 pick the
+/// table (group 0 low, group 0 high, group 1 low, group 1 high: the prepared layout as it is). Each
+/// weight byte is duplicated, its even copy indexing a low table and its odd copy the high table, so
+/// a row's low and high sums land in adjacent bytes and one vpmaddubsw by (c_p, 16 c_p) weights and
+/// pairs them, with no unpacks. Per chunk and plane: 4 index ops, then 2 vpermb and 2 adds per
+/// activation row (the ymm kernel: 3 index ops, then 4 vpshufb, 4 adds and 3 flush ops per chunk).
+inline constexpr int vbmi_lut_max_w = 3;
+
+template <class Arch, int W, int A>
+inline constexpr bool vbmi_lut =
+#if defined(__AVX512VBMI__)
+    A > 4 && W <= vbmi_lut_max_w && arch::real_avx512<Arch>;
+#else
+    false;
+#endif
+
+/// The exact-arithmetic schedule of the vpermb kernel: a chunk adds two lookups (<= 2 * 60 low,
+/// 2 * 4 (2^(A-4) - 1) high) to each byte, so bytes take `chunks_per_flush` chunks; a flush adds
+/// sum_p |c_p| (low + 16 high) <= per_flush_int16 to each int16 sum, which takes `flushes` flushes
+/// before widening to int32.
+template <int W, int A>
+struct vbmi_lut_plan {
+  static constexpr int chunk_lo = 2 * 4 * 15;
+  static constexpr int chunk_hi = 2 * 4 * ((1 << (A - 4)) - 1);
+  static constexpr int chunks_per_flush = 255 / chunk_lo;  // chunk_hi <= chunk_lo
+  static constexpr int per_flush_int16 = chunks_per_flush * (chunk_lo + 16 * chunk_hi) * ((1 << W) - 1);
+  static constexpr int flushes = 32767 / per_flush_int16;
+  static_assert(chunks_per_flush >= 1 && flushes >= 1, "mpq: no exact vpermb LUT schedule for this W");
+};
+
+/// Activation rows per gemm register block of the vpermb kernel: W byte sums, an int16 sum and two
+/// int32 sums per row, next to 2 W indexes and 5 constants, in 32 zmm registers.
+template <int W>
+inline constexpr int vbmi_lut_rows = 20 / (W + 3) > 4 ? 4 : 20 / (W + 3);
+
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+/// byte j = j / 2: a ymm's bytes each duplicated into a zmm by vpermb.
+alignas(64) inline constexpr std::uint8_t vbmi_duplicate_bytes[64] = {
+    0,  0,  1,  1,  2,  2,  3,  3,  4,  4,  5,  5,  6,  6,  7,  7,  8,  8,  9,  9,  10, 10,
+    11, 11, 12, 12, 13, 13, 14, 14, 15, 15, 16, 16, 17, 17, 18, 18, 19, 19, 20, 20, 21, 21,
+    22, 22, 23, 23, 24, 24, 25, 25, 26, 26, 27, 27, 28, 28, 29, 29, 30, 30, 31, 31};
+
+/// S for the 32 rows of one tile and MR activation rows, with vpermb (see vbmi_lut).
+template <int W, int A, int MR>
+void lut_block_vbmi(const lut_block_args& g) noexcept {
+  using plan = vbmi_lut_plan<W, A>;
+  using schedule = lut_schedule<W, A, true>;  // for the plane coefficients
+  constexpr std::size_t prefetch_distance = 4096;  // as the ymm kernel
+  const __m512i duplicate = _mm512_load_si512(vbmi_duplicate_bytes);
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  // Table selectors in index bits 4-5: even bytes low table, odd bytes high table, of group 0 / 1.
+  const __m512i group0 = _mm512_set1_epi16(0x1000), group1 = _mm512_set1_epi16(0x3020);
+  constexpr int or_of_and = 0xEA;  // vpternlogd: (a & b) | c
+
+  __m512i sum8[MR][W];  // bytes 2r, 2r+1: row r's low and high sums, per plane
+  __m512i sum16[MR];    // word r: row r
+  __m512i acc[MR][2];   // rows 0-15, 16-31
+  for (int m = 0; m < MR; ++m) acc[m][0] = acc[m][1] = _mm512_setzero_si512();
+
+  auto chunk = [&](std::size_t c) {
+    const std::uint8_t* planes = g.tile + c * W * row_tiles::tile_rows;
+    for (int p = 0; p < W; p += 2)
+      _mm_prefetch(reinterpret_cast<const char*>(planes + prefetch_distance + 32 * p), _MM_HINT_T0);
+    __m512i idx[W][2];
+    for (int p = 0; p < W; ++p) {
+      const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(planes + p * row_tiles::tile_rows));
+      const __m512i y = _mm512_permutexvar_epi8(duplicate, _mm512_castsi256_si512(v));
+      idx[p][0] = _mm512_ternarylogic_epi32(y, low4, group0, or_of_and);
+      idx[p][1] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(y, 4), low4, group1, or_of_and);
+    }
+    for (int m = 0; m < MR; ++m) {
+      const __m512i t = _mm512_loadu_si512(g.tables + m * g.table_stride + 2 * c * schedule::table_bytes);
+      for (int p = 0; p < W; ++p)
+        sum8[m][p] = _mm512_add_epi8(
+            sum8[m][p], _mm512_add_epi8(_mm512_permutexvar_epi8(idx[p][0], t), _mm512_permutexvar_epi8(idx[p][1], t)));
+    }
+  };
+  auto flush = [&] {
+    for (int p = 0; p < W; ++p) {
+      const __m512i mul = _mm512_set1_epi16(static_cast<short>(
+          (static_cast<unsigned>(static_cast<std::uint8_t>(16 * schedule::coefficient(p))) << 8) |
+          static_cast<std::uint8_t>(schedule::coefficient(p))));
+      for (int m = 0; m < MR; ++m) sum16[m] = _mm512_add_epi16(sum16[m], _mm512_maddubs_epi16(sum8[m][p], mul));
+    }
+  };
+  auto widen = [&] {
+    for (int m = 0; m < MR; ++m) {
+      acc[m][0] = _mm512_add_epi32(acc[m][0], _mm512_cvtepi16_epi32(_mm512_castsi512_si256(sum16[m])));
+      acc[m][1] = _mm512_add_epi32(acc[m][1], _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(sum16[m], 1)));
+    }
+  };
+
+  constexpr std::size_t per_flush = static_cast<std::size_t>(plan::chunks_per_flush);
+  constexpr std::size_t per_widen = per_flush * static_cast<std::size_t>(plan::flushes);
+  for (std::size_t c = 0; c < g.chunks;) {
+    const std::size_t widen_end = g.chunks - c < per_widen ? g.chunks : c + per_widen;
+    for (int m = 0; m < MR; ++m) sum16[m] = _mm512_setzero_si512();
+    while (c < widen_end) {
+      for (int m = 0; m < MR; ++m)
+        for (int p = 0; p < W; ++p) sum8[m][p] = _mm512_setzero_si512();
+      if (widen_end - c >= per_flush) {
+        for (std::size_t i = 0; i < per_flush; ++i) chunk(c + i);
+        c += per_flush;
+      } else {
+        for (; c < widen_end; ++c) chunk(c);
+      }
+      flush();
+    }
+    widen();
+  }
+  for (int m = 0; m < MR; ++m)
+    for (int h = 0; h < 2; ++h)
+      _mm512_storeu_si512(g.s + m * g.lds + 16 * static_cast<std::size_t>(h), acc[m][h]);
+}
+#endif
+
 }  // namespace detail_avx2
 
 /// @brief avx2_lut_tables: two groups' tables per step, entry i = sum over set bits of i of vpshufb
@@ -129,6 +246,7 @@ void build_lut_tables(const lut_table_args& g, Arch, arch::requires_arch<arch::a
 /// @brief Activation rows per gemm register block of the AVX2 LUT kernel.
 template <int W, int A, class Arch>
 constexpr int lut_rows_per_block(Arch, arch::requires_arch<arch::avx2>) noexcept {
+  if constexpr (detail_avx2::vbmi_lut<Arch, W, A>) return detail_avx2::vbmi_lut_rows<W>;
   constexpr int live = W * detail_avx2::lut_plan<W, A>::tables;  // uint8 sums per activation row
   constexpr int mr = 8 / live;
   return mr < 1 ? 1 : (mr > 4 ? 4 : mr);
@@ -137,6 +255,9 @@ constexpr int lut_rows_per_block(Arch, arch::requires_arch<arch::avx2>) noexcept
 /// @brief avx2_lut_w{W}a{A}: S for the 32 rows of one tile and MR activation rows (lut_block_args).
 template <int W, int A, int MR, class Arch>
 void lut_block(const lut_block_args& g, Arch, arch::requires_arch<arch::avx2>) noexcept {
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+  if constexpr (detail_avx2::vbmi_lut<Arch, W, A>) return detail_avx2::lut_block_vbmi<W, A, MR>(g);
+#endif
   using plan = detail_avx2::lut_plan<W, A>;
   constexpr int T = plan::tables;
   constexpr int T16 = plan::lohi ? 1 : T;  // int16 sums per activation row and half
