@@ -86,6 +86,12 @@ MPQ_ALWAYS_INLINE __m256i broadcast_table(const std::uint8_t* p) noexcept {
 template <class Arch, int W>
 inline constexpr bool zmm_lut = W == 2 && arch::real_avx512<Arch>;
 
+/// How far ahead of a tile stream the LUT kernels prefetch, in bytes. GEMV at 16384^2 on the Zen 5
+/// (docs/kernel_results.md), GB/s of weights for W1A8 / W2A4 / W3A8: 2 KiB 19 / - / 24, 4 KiB
+/// 28 / 34 / 30, 8 KiB 34 / 43 / 35, 16 KiB 33 / 49 / 40, 32 KiB 30 / 48 / 41. (4 KiB was chosen on
+/// the Zen 3, where the kernels were compute-bound and 1-16 KiB ran alike.)
+inline constexpr std::size_t lut_prefetch_distance = 16384;
+
 /// vpermb (AVX-512 VBMI) for A > 4 with W <= vbmi_lut_max_w on real AVX-512. vpermb looks up 64-byte
 /// tables, so one instruction reads both tables of both groups of a chunk: index bits 4-5 pick the
 /// table (group 0 low, group 0 high, group 1 low, group 1 high: the prepared layout as it is). Each
@@ -134,7 +140,7 @@ template <int W, int A, int MR>
 void lut_block_vbmi(const lut_block_args& g) noexcept {
   using plan = vbmi_lut_plan<W, A>;
   using schedule = lut_schedule<W, A, true>;  // for the plane coefficients
-  constexpr std::size_t prefetch_distance = 4096;  // as the ymm kernel
+  constexpr std::size_t prefetch_distance = lut_prefetch_distance;
   const __m512i duplicate = _mm512_load_si512(vbmi_duplicate_bytes);
   const __m512i low4 = _mm512_set1_epi8(0x0F);
   // Table selectors in index bits 4-5: even bytes low table, odd bytes high table, of group 0 / 1.
@@ -261,7 +267,7 @@ void lut_block(const lut_block_args& g, Arch, arch::requires_arch<arch::avx2>) n
   using plan = detail_avx2::lut_plan<W, A>;
   constexpr int T = plan::tables;
   constexpr int T16 = plan::lohi ? 1 : T;  // int16 sums per activation row and half
-  constexpr std::size_t prefetch_distance = 4096;  // bytes; 1-16 KiB and one tile measured alike
+  constexpr std::size_t prefetch_distance = detail_avx2::lut_prefetch_distance;
   const __m256i low4 = _mm256_set1_epi8(0x0F);
 
   // uint8 sums: [m][table][plane]; int16 sums: [m][table or 0][half]; int32: [m][rows 8q .. 8q+7].
