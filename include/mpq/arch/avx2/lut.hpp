@@ -86,6 +86,32 @@ MPQ_ALWAYS_INLINE __m256i broadcast_table(const std::uint8_t* p) noexcept {
 template <class Arch, int W>
 inline constexpr bool zmm_lut = W == 2 && arch::real_avx512<Arch>;
 
+/// The LUT kernels' loop over a tile's chunks: windows of PerFlush chunks (byte sums: start_flush()
+/// clears them, flush() folds them into int16) inside windows of PerFlush * Flushes chunks (int16
+/// sums: start_widen() clears them, widen() folds them into int32). Full windows run with constant
+/// trip counts; the last ones are cut at `chunks`.
+template <std::size_t PerFlush, std::size_t Flushes, class StartWiden, class StartFlush, class Chunk, class Flush,
+          class Widen>
+MPQ_ALWAYS_INLINE void for_each_lut_window(std::size_t chunks, StartWiden&& start_widen, StartFlush&& start_flush,
+                                           Chunk&& chunk, Flush&& flush, Widen&& widen) {
+  constexpr std::size_t per_widen = PerFlush * Flushes;
+  for (std::size_t c = 0; c < chunks;) {
+    const std::size_t widen_end = chunks - c < per_widen ? chunks : c + per_widen;
+    start_widen();
+    while (c < widen_end) {
+      start_flush();
+      if (widen_end - c >= PerFlush) {
+        for (std::size_t i = 0; i < PerFlush; ++i) chunk(c + i);
+        c += PerFlush;
+      } else {
+        for (; c < widen_end; ++c) chunk(c);
+      }
+      flush();
+    }
+    widen();
+  }
+}
+
 /// How far ahead of a tile stream the LUT kernels prefetch, in bytes. GEMV at 16384^2 on the Zen 5
 /// (docs/kernel_results.md), GB/s of weights for W1A8 / W2A4 / W3A8: 2 KiB 19 / - / 24, 4 KiB
 /// 28 / 34 / 30, 8 KiB 34 / 43 / 35, 16 KiB 33 / 49 / 40, 32 KiB 30 / 48 / 41. (4 KiB was chosen on
@@ -185,24 +211,16 @@ void lut_block_vbmi(const lut_block_args& g) noexcept {
     }
   };
 
-  constexpr std::size_t per_flush = static_cast<std::size_t>(plan::chunks_per_flush);
-  constexpr std::size_t per_widen = per_flush * static_cast<std::size_t>(plan::flushes);
-  for (std::size_t c = 0; c < g.chunks;) {
-    const std::size_t widen_end = g.chunks - c < per_widen ? g.chunks : c + per_widen;
-    for (int m = 0; m < MR; ++m) sum16[m] = _mm512_setzero_si512();
-    while (c < widen_end) {
-      for (int m = 0; m < MR; ++m)
-        for (int p = 0; p < W; ++p) sum8[m][p] = _mm512_setzero_si512();
-      if (widen_end - c >= per_flush) {
-        for (std::size_t i = 0; i < per_flush; ++i) chunk(c + i);
-        c += per_flush;
-      } else {
-        for (; c < widen_end; ++c) chunk(c);
-      }
-      flush();
-    }
-    widen();
-  }
+  for_each_lut_window<plan::chunks_per_flush, plan::flushes>(
+      g.chunks,
+      [&] {
+        for (int m = 0; m < MR; ++m) sum16[m] = _mm512_setzero_si512();
+      },
+      [&] {
+        for (int m = 0; m < MR; ++m)
+          for (int p = 0; p < W; ++p) sum8[m][p] = _mm512_setzero_si512();
+      },
+      chunk, flush, widen);
   for (int m = 0; m < MR; ++m)
     for (int h = 0; h < 2; ++h)
       _mm512_storeu_si512(g.s + m * g.lds + 16 * static_cast<std::size_t>(h), acc[m][h]);
@@ -370,33 +388,23 @@ void lut_block(const lut_block_args& g, Arch, arch::requires_arch<arch::avx2>) n
         }
   };
 
-  // Windows of chunks_per_flush chunks (byte sums) inside windows of `flushes` of them (int16
-  // sums); full windows run with constant trip counts, the last ones are cut at g.chunks.
-  constexpr std::size_t per_flush = static_cast<std::size_t>(plan::chunks_per_flush);
-  constexpr std::size_t per_widen = per_flush * static_cast<std::size_t>(plan::flushes);
-  for (std::size_t c = 0; c < g.chunks;) {
-    const std::size_t widen_end = g.chunks - c < per_widen ? g.chunks : c + per_widen;
-    for (int m = 0; m < MR; ++m)
-      for (int t = 0; t < T16; ++t) sum16[m][t][0] = sum16[m][t][1] = _mm256_setzero_si256();
-    while (c < widen_end) {
-      for (int m = 0; m < MR; ++m)
-        for (int t = 0; t < T; ++t)
-          for (int p = 0; p < W; ++p) sum8[m][t][p] = _mm256_setzero_si256();
-#if defined(__AVX512F__) && defined(__AVX512BW__)
-      if constexpr (zmm)
+  detail_avx2::for_each_lut_window<plan::chunks_per_flush, plan::flushes>(
+      g.chunks,
+      [&] {
         for (int m = 0; m < MR; ++m)
-          for (int t = 0; t < T; ++t) sum8z[m][t] = _mm512_setzero_si512();
+          for (int t = 0; t < T16; ++t) sum16[m][t][0] = sum16[m][t][1] = _mm256_setzero_si256();
+      },
+      [&] {
+        for (int m = 0; m < MR; ++m)
+          for (int t = 0; t < T; ++t)
+            for (int p = 0; p < W; ++p) sum8[m][t][p] = _mm256_setzero_si256();
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+        if constexpr (zmm)
+          for (int m = 0; m < MR; ++m)
+            for (int t = 0; t < T; ++t) sum8z[m][t] = _mm512_setzero_si512();
 #endif
-      if (widen_end - c >= per_flush) {
-        for (std::size_t i = 0; i < per_flush; ++i) chunk(c + i);
-        c += per_flush;
-      } else {
-        for (; c < widen_end; ++c) chunk(c);
-      }
-      flush();
-    }
-    widen();
-  }
+      },
+      chunk, flush, widen);
   for (int m = 0; m < MR; ++m)
     for (int q = 0; q < 4; ++q)
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(g.s + m * g.lds + 8 * static_cast<std::size_t>(q)), acc[m][q]);
