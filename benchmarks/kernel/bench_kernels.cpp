@@ -5,6 +5,8 @@
 //   weights_GBps                         bytes of packed weights streamed per second (gemv)
 //   MACs_per_cycle                       at the core clock estimated at start (dependent-add chain)
 //   speedup_vs_1_thread                  (threads:2 rows) the one-thread time of the same kernel / this
+// The threads:2 rows run on thread_executor (two threads started per call) and, in builds with
+// OpenMP, also on openmp_executor (an OpenMP team kept between calls): the .../openmp rows.
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
@@ -187,7 +189,7 @@ double one_thread_seconds(const std::function<void()>& run1) {
   static const double t = median_seconds(3, run1, true);
   return t;
 }
-template <int W, int A, bool Gemm>
+template <int W, int A, bool Gemm, class Exec>
 struct one_thread_tag {};
 
 // Reference time per MAC of a pair (the scalar oracle on 512 x 16384).
@@ -203,16 +205,22 @@ double reference_seconds_per_mac() {
   return t;
 }
 
-template <int W, int A>
+// The executor of a row: Exec with `threads` threads.
+template <class Exec>
+Exec executor_with(std::size_t threads) {
+  return Exec{static_cast<decltype(Exec{}.threads)>(threads)};
+}
+
+template <int W, int A, class Exec = mk::thread_executor>
 void BM_gemv(benchmark::State& state, int threads, mk::algorithm algo = mk::choose_algorithm(mk::compiled_isa, W, A)) {
   const mk::packed_weights& w = weights<W>(algo, gemv_n, gemv_k);
   const auto& a = activations<A>(1, gemv_k);
   std::vector<float> scale(gemv_n, 0.01f), bias(gemv_n, 0.5f), y(gemv_n);
   const mk::dequantization dq{scale, bias};
-  auto run_with = [&](std::size_t t) { mk::gemv<W, A>(w, a.view, dq, std::span<float>(y), mk::thread_executor{t}); };
+  auto run_with = [&](std::size_t t) { mk::gemv<W, A>(w, a.view, dq, std::span<float>(y), executor_with<Exec>(t)); };
   const double base = sgemv_seconds();
   const double ref = reference_seconds_per_mac<W, A>();
-  const double one = threads > 1 ? one_thread_seconds<one_thread_tag<W, A, false>>([&] { run_with(1); }) : 0.0;
+  const double one = threads > 1 ? one_thread_seconds<one_thread_tag<W, A, false, Exec>>([&] { run_with(1); }) : 0.0;
   for (auto _ : state) run_with(static_cast<std::size_t>(threads));
   const double macs = static_cast<double>(gemv_n * gemv_k);
   using C = benchmark::Counter;
@@ -225,17 +233,17 @@ void BM_gemv(benchmark::State& state, int threads, mk::algorithm algo = mk::choo
 }
 
 
-template <int W, int A>
+template <int W, int A, class Exec = mk::thread_executor>
 void BM_gemm(benchmark::State& state, int threads, mk::algorithm algo = mk::choose_algorithm(mk::compiled_isa, W, A)) {
   const mk::packed_weights& w = weights<W>(algo, gemm_n, gemm_k);
   const auto& a = activations<A>(gemm_m, gemm_k);
   std::vector<float> scale(gemm_n, 0.01f), bias(gemm_n, 0.5f), c(gemm_m * gemm_n);
   const mk::dequantization dq{scale, bias};
   auto run_with = [&](std::size_t t) {
-    mk::gemm<W, A>(a.view, w, dq, std::span<float>(c), gemm_n, mk::thread_executor{t});
+    mk::gemm<W, A>(a.view, w, dq, std::span<float>(c), gemm_n, executor_with<Exec>(t));
   };
   const double base = sgemm_seconds();
-  const double one = threads > 1 ? one_thread_seconds<one_thread_tag<W, A, true>>([&] { run_with(1); }) : 0.0;
+  const double one = threads > 1 ? one_thread_seconds<one_thread_tag<W, A, true, Exec>>([&] { run_with(1); }) : 0.0;
   for (auto _ : state) run_with(static_cast<std::size_t>(threads));
   const double macs = static_cast<double>(gemm_m * gemm_n * gemm_k);
   using C = benchmark::Counter;
@@ -296,6 +304,16 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("BM_gemv/W8A8/threads:2", [](benchmark::State& s) { BM_gemv<8, 8>(s, 2); })
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
+#if defined(_OPENMP)
+  benchmark::RegisterBenchmark("BM_gemm/W8A8/threads:2/openmp",
+                               [](benchmark::State& s) { BM_gemm<8, 8, mk::openmp_executor>(s, 2); })
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("BM_gemv/W8A8/threads:2/openmp",
+                               [](benchmark::State& s) { BM_gemv<8, 8, mk::openmp_executor>(s, 2); })
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+#endif
   register_algorithms<1, 1>();
   register_algorithms<1, 2>();
   register_algorithms<2, 1>();
