@@ -183,10 +183,12 @@ void BM_sgemm(benchmark::State& state) {
 
 // ---- mpq ------------------------------------------------------------------------------------------
 
-// One-thread time of a kernel, measured once per instantiation (the threads:2 rows compare to it).
+// One-thread time of a kernel, measured once per instantiation (the threads:2 rows compare to it, in
+// every repetition, so it is a median of 15 runs: with 3, the ratio moved by up to 20% between
+// processes on the shared VM while the two-thread times moved by 2%).
 template <class Tag>
 double one_thread_seconds(const std::function<void()>& run1) {
-  static const double t = median_seconds(3, run1, true);
+  static const double t = median_seconds(15, run1, true);
   return t;
 }
 template <int W, int A, bool Gemm, class Exec>
