@@ -1,4 +1,5 @@
-// Executors: who runs a kernel's tasks (one thread by default, std::thread, or the caller's pool).
+// Executors: who runs a kernel's tasks (one thread by default, std::thread, an OpenMP team, or the
+// caller's pool).
 #pragma once
 
 #include <algorithm>
@@ -55,14 +56,14 @@ static_assert(Executor<serial_executor>);
 static_assert(Executor<thread_executor>);
 
 #if defined(_OPENMP)
-/// @brief Runs the tasks in an OpenMP parallel region of `threads` threads (0: omp_get_max_threads()),
-/// each thread taking one contiguous range of tasks. OpenMP keeps its threads between regions, so a
-/// call starts none, where thread_executor starts threads - 1 per call (on the 2-core VM: 30-40 us
-/// per std::thread start and join, 0.4 us per OpenMP region of 2 threads; a two-thread GEMM W8A8 at
-/// 1024^3 takes 2.5 ms and makes two rounds). Defined only in translation
-/// units compiled with OpenMP (-fopenmp; CMake: OpenMP::OpenMP_CXX). Concurrent calls from
-/// several threads each get their own team; a call from inside a parallel region runs on one thread
-/// unless the caller enabled nested parallelism.
+/// @brief Runs the tasks in an OpenMP parallel region of `threads` threads (<= 0:
+/// omp_get_max_threads()), each thread taking one contiguous range of tasks. OpenMP keeps its
+/// threads between regions, so a call starts none, where thread_executor starts threads - 1 per
+/// call (on the 2-core VM: 30-40 us per std::thread start and join, 0.4 us per OpenMP region of 2
+/// threads; a two-thread GEMM W8A8 at 1024^3 takes 2.5 ms and makes two rounds). Defined only in
+/// translation units compiled with OpenMP (-fopenmp; CMake: OpenMP::OpenMP_CXX). Concurrent calls
+/// from several threads each get their own team; a call from inside a parallel region runs on one
+/// thread unless the caller enabled nested parallelism.
 struct openmp_executor {
   int threads = 0;
 
